@@ -1,0 +1,132 @@
+"""Event payloads and delivery logs in DynamoDB, compressed, each with a TTL.
+
+Items of the deliveries table:
+- ``EVENT#<uuid>`` / ``PAYLOAD``: an event's payload, stored once however many hooks it goes to.
+- ``HOOK#<id>`` / ``LOG#<log id>``: one attempt. The bulky parts (headers, bodies) are one zlib-compressed blob; the
+  request body is the event's payload unless a template made it different.
+TTL deletion lags, so reads drop items whose ``expires_at`` has passed.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hookline import settings
+from hookline.adapters.aws import dynamodb, from_item, to_item
+from hookline.domain.delivery import DeliveryLog
+
+_TABLE = settings.DELIVERIES_TABLE
+_TTL = _TABLE.ttl_attribute or "expires_at"
+_BATCH_WRITE_LIMIT = 25
+_BATCH_GET_LIMIT = 100
+
+
+def compress(data: Any) -> bytes:
+    return zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 6)
+
+
+def decompress(blob: bytes) -> Any:
+    return json.loads(zlib.decompress(blob))
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _payload_key(event_uuid: str) -> dict[str, Any]:
+    return to_item({_TABLE.partition_key: f"EVENT#{event_uuid}", _TABLE.sort_key: "PAYLOAD"})
+
+
+def _log_sort_key(log_id: int) -> str:
+    return f"LOG#{log_id:020d}"
+
+
+class DeliveryStore:
+    def __init__(self, table_name: str | None = None) -> None:
+        self.table_name = table_name or _TABLE.name
+
+    # --- payloads --------------------------------------------------------------------------------------------
+    def payload_item(self, event_uuid: str, event_name: str, body: str, now: datetime) -> dict[str, Any]:
+        return {
+            **_payload_key(event_uuid),
+            **to_item(
+                {
+                    "event_name": event_name,
+                    "body": zlib.compress(body.encode(), 6),
+                    "created_at": now.isoformat(),
+                    _TTL: _epoch(now + timedelta(seconds=settings.PAYLOAD_TTL_SECONDS)),
+                }
+            ),
+        }
+
+    def get_payloads(self, event_uuids: Iterable[str]) -> dict[str, str]:
+        """The stored bodies of these events (BatchGetItem), by event uuid."""
+        keys = [_payload_key(event_uuid) for event_uuid in dict.fromkeys(event_uuids)]
+        bodies: dict[str, str] = {}
+        for start in range(0, len(keys), _BATCH_GET_LIMIT):
+            request: dict[str, Any] = {self.table_name: {"Keys": keys[start : start + _BATCH_GET_LIMIT]}}
+            while request:
+                answer = dynamodb().batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self.table_name, []):
+                    event_uuid = item[_TABLE.partition_key]["S"].removeprefix("EVENT#")
+                    bodies[event_uuid] = zlib.decompress(item["body"]["B"]).decode()
+                request = answer.get("UnprocessedKeys") or {}
+        return bodies
+
+    # --- logs ------------------------------------------------------------------------------------------------
+    def log_item(self, log: DeliveryLog) -> dict[str, Any]:
+        public = log.public_fields()
+        blob = {name: public.pop(name) for name in ("request_headers", "response_headers", "response_body")}
+        if log.request_data is not None:
+            blob["request_data"] = log.request_data
+        return {
+            **to_item(
+                {
+                    _TABLE.partition_key: f"HOOK#{log.hook_id}",
+                    _TABLE.sort_key: _log_sort_key(log.log_id),
+                    "log_id": log.log_id,
+                    "hook_id": log.hook_id,
+                    "event_uuid": log.event_uuid,
+                    "attempt": log.attempt,
+                    "created_at": log.created_at.isoformat(),
+                    _TTL: _epoch(log.created_at + timedelta(seconds=settings.LOG_TTL_SECONDS)),
+                    "blob": compress(blob),
+                    **{key: value for key, value in public.items() if key != "execution_duration"},
+                    "execution_duration": str(public["execution_duration"]),
+                }
+            ),
+        }
+
+    def write_items(self, items: list[dict[str, Any]]) -> None:
+        """BatchWriteItem, 25 a call, retrying what DynamoDB leaves unprocessed."""
+        for start in range(0, len(items), _BATCH_WRITE_LIMIT):
+            request: dict[str, Any] = {
+                self.table_name: [{"PutRequest": {"Item": item}} for item in items[start : start + _BATCH_WRITE_LIMIT]]
+            }
+            while request:
+                answer = dynamodb().batch_write_item(RequestItems=request)
+                request = answer.get("UnprocessedItems") or {}
+
+    def recent_logs(self, hook_id: int, now: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """A hook's unexpired logs, newest first, with their blobs expanded."""
+        now = now or datetime.now(UTC)
+        answer = dynamodb().query(
+            TableName=self.table_name,
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :log)",
+            ExpressionAttributeNames={"#pk": _TABLE.partition_key, "#sk": _TABLE.sort_key},
+            ExpressionAttributeValues=to_item({":pk": f"HOOK#{hook_id}", ":log": "LOG#"}),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        logs = []
+        for item in answer["Items"]:
+            values = from_item(item)
+            if int(values[_TTL]) <= _epoch(now):
+                continue
+            values.update(decompress(bytes(values.pop("blob"))))
+            logs.append(values)
+        return logs

@@ -1,0 +1,221 @@
+"""The GitLab REST API v4 compatible management API (Powertools APIGatewayRestResolver)."""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import cache
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from hookline import settings
+from hookline.adapters.hook_store import HookStore
+from hookline.api.auth import is_admin
+from hookline.api.models import HookCreate, HookUpdate, hook_out
+from hookline.domain.events import HookKind
+from hookline.domain.hooks import Hook
+from hookline.services.hook_admin import ApiError, HookAdmin, Namespace
+
+logger = Logger(service=settings.SERVICE_NAME)
+app = APIGatewayRestResolver(enable_validation=True)
+
+MAX_PER_PAGE = 100
+Page = Annotated[int, Query(ge=1)]
+PerPage = Annotated[int, Query(ge=1)]
+
+
+@cache
+def hook_admin() -> HookAdmin:
+    return HookAdmin(HookStore())
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(body) if body is not None else "",
+        headers=headers,
+    )
+
+
+# --- cross-cutting -----------------------------------------------------------------------------------------------
+def require_token(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    headers = app.current_event.headers
+    bearer = headers.get("Authorization") or headers.get("authorization") or ""
+    token = headers.get("PRIVATE-TOKEN") or headers.get("private-token") or bearer.removeprefix("Bearer ").strip()
+    if not token or not is_admin(token):
+        return json_response(401, {"message": "401 Unauthorized"})
+    return next_middleware(app)
+
+
+app.use(middlewares=[require_token])
+
+
+@app.exception_handler(ApiError)
+def _api_error(error: ApiError) -> Response[Any]:
+    return json_response(error.status, error.body)
+
+
+@app.exception_handler(RequestValidationError)
+def _validation_error(error: RequestValidationError) -> Response[Any]:
+    """Grape's wording: ``url is missing``, ``push_events is invalid``, ``… does not have a valid value``."""
+    first = error.errors()[0]
+    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+    field = location[0] if location else "body"
+    kind = first.get("type", "")
+    if kind == "json_invalid" or (kind == "missing" and not location):
+        return json_response(
+            400, {"error": "The request body is not valid JSON" if kind == "json_invalid" else "url is missing"}
+        )
+    if kind == "missing":
+        message = f"{field} is missing"
+    elif kind in ("enum", "literal_error"):
+        message = f"{field} does not have a valid value"
+    else:
+        message = f"{field} is invalid"
+    return json_response(400, {"error": message})
+
+
+@app.not_found
+def _not_found(_: Exception) -> Response[Any]:
+    return json_response(404, {"message": "404 Not Found"})
+
+
+@app.exception_handler(Exception)
+def _unexpected(error: Exception) -> Response[Any]:
+    logger.exception("Unhandled error")
+    return json_response(500, {"message": "500 Internal Server Error"})
+
+
+def paginated(items: list[Any], page: int, per_page: int) -> Response[Any]:
+    """GitLab's offset pagination: the X-* headers and a Link header with full URLs."""
+    per_page = min(per_page, MAX_PER_PAGE)
+    total = len(items)
+    total_pages = max(1, math.ceil(total / per_page))
+    start = (page - 1) * per_page
+    event = app.current_event
+    host = event.headers.get("Host") or event.headers.get("host") or "localhost"
+    proto = event.headers.get("X-Forwarded-Proto") or event.headers.get("x-forwarded-proto") or "https"
+    stage_path = event.request_context.path or event.path
+    query = {key: value for key, value in (event.query_string_parameters or {}).items() if key != "page"}
+
+    def page_url(number: int) -> str:
+        return f"{proto}://{host}{stage_path}?{urlencode({**query, 'page': number, 'per_page': per_page})}"
+
+    links = {"first": 1, "last": total_pages}
+    headers = {"X-Page": str(page), "X-Per-Page": str(per_page), "X-Total": str(total)}
+    headers["X-Total-Pages"] = str(total_pages)
+    headers["X-Next-Page"] = str(page + 1) if page < total_pages else ""
+    headers["X-Prev-Page"] = str(page - 1) if 1 < page <= total_pages + 1 else ""
+    if headers["X-Next-Page"]:
+        links = {"next": page + 1, **links}
+    if headers["X-Prev-Page"]:
+        links = {"prev": page - 1, **links}
+    headers["Link"] = ", ".join(f'<{page_url(number)}>; rel="{rel}"' for rel, number in links.items())
+    return json_response(200, items[start : start + per_page], headers)
+
+
+# --- hooks of each kind ------------------------------------------------------------------------------------------
+def _hook_body(hook: Hook) -> dict[str, Any]:
+    return hook_out(hook, hook_admin().clock())
+
+
+def _list(namespace: Namespace, page: int, per_page: int) -> Response[Any]:
+    return paginated([_hook_body(hook) for hook in hook_admin().list(namespace)], page, per_page)
+
+
+def _create(namespace: Namespace, request: HookCreate) -> Response[Any]:
+    return json_response(201, _hook_body(hook_admin().create(namespace, request)))
+
+
+def _get(namespace: Namespace, hook_id: int) -> Response[Any]:
+    return json_response(200, _hook_body(hook_admin().get(namespace, hook_id)))
+
+
+def _update(namespace: Namespace, hook_id: int, request: HookUpdate) -> Response[Any]:
+    return json_response(200, _hook_body(hook_admin().update(namespace, hook_id, request)))
+
+
+def _delete(namespace: Namespace, hook_id: int) -> Response[Any]:
+    hook_admin().delete(namespace, hook_id)
+    return Response(status_code=204, body="")
+
+
+def _ns(kind: HookKind, ref: str | None = None, *, creating: bool = False) -> Namespace:
+    return hook_admin().namespace(kind, ref, creating=creating)
+
+
+@app.get("/api/v4/projects/<project_ref>/hooks")
+def list_project_hooks(project_ref: str, page: Page = 1, per_page: PerPage = 20) -> Response[Any]:
+    return _list(_ns(HookKind.PROJECT, project_ref), page, per_page)
+
+
+@app.post("/api/v4/projects/<project_ref>/hooks")
+def create_project_hook(project_ref: str, request: Annotated[HookCreate, Body()]) -> Response[Any]:
+    return _create(_ns(HookKind.PROJECT, project_ref, creating=True), request)
+
+
+@app.get("/api/v4/projects/<project_ref>/hooks/<hook_id>")
+def get_project_hook(project_ref: str, hook_id: int) -> Response[Any]:
+    return _get(_ns(HookKind.PROJECT, project_ref), hook_id)
+
+
+@app.put("/api/v4/projects/<project_ref>/hooks/<hook_id>")
+def update_project_hook(project_ref: str, hook_id: int, request: Annotated[HookUpdate, Body()]) -> Response[Any]:
+    return _update(_ns(HookKind.PROJECT, project_ref), hook_id, request)
+
+
+@app.delete("/api/v4/projects/<project_ref>/hooks/<hook_id>")
+def delete_project_hook(project_ref: str, hook_id: int) -> Response[Any]:
+    return _delete(_ns(HookKind.PROJECT, project_ref), hook_id)
+
+
+@app.get("/api/v4/groups/<group_ref>/hooks")
+def list_group_hooks(group_ref: str, page: Page = 1, per_page: PerPage = 20) -> Response[Any]:
+    return _list(_ns(HookKind.GROUP, group_ref), page, per_page)
+
+
+@app.post("/api/v4/groups/<group_ref>/hooks")
+def create_group_hook(group_ref: str, request: Annotated[HookCreate, Body()]) -> Response[Any]:
+    return _create(_ns(HookKind.GROUP, group_ref, creating=True), request)
+
+
+@app.get("/api/v4/groups/<group_ref>/hooks/<hook_id>")
+def get_group_hook(group_ref: str, hook_id: int) -> Response[Any]:
+    return _get(_ns(HookKind.GROUP, group_ref), hook_id)
+
+
+@app.put("/api/v4/groups/<group_ref>/hooks/<hook_id>")
+def update_group_hook(group_ref: str, hook_id: int, request: Annotated[HookUpdate, Body()]) -> Response[Any]:
+    return _update(_ns(HookKind.GROUP, group_ref), hook_id, request)
+
+
+@app.delete("/api/v4/groups/<group_ref>/hooks/<hook_id>")
+def delete_group_hook(group_ref: str, hook_id: int) -> Response[Any]:
+    return _delete(_ns(HookKind.GROUP, group_ref), hook_id)
+
+
+@app.get("/api/v4/hooks")
+def list_system_hooks(page: Page = 1, per_page: PerPage = 20) -> Response[Any]:
+    return _list(_ns(HookKind.SYSTEM), page, per_page)
+
+
+@app.post("/api/v4/hooks")
+def create_system_hook(request: Annotated[HookCreate, Body()]) -> Response[Any]:
+    return _create(_ns(HookKind.SYSTEM), request)
+
+
+@app.get("/api/v4/hooks/<hook_id>")
+def get_system_hook(hook_id: int) -> Response[Any]:
+    return _get(_ns(HookKind.SYSTEM), hook_id)
+
+
+@app.delete("/api/v4/hooks/<hook_id>")
+def delete_system_hook(hook_id: int) -> Response[Any]:
+    return _delete(_ns(HookKind.SYSTEM), hook_id)

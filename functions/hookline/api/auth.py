@@ -1,0 +1,29 @@
+"""The admin token: Secrets Manager in AWS, ``HOOKLINE_ADMIN_TOKEN`` locally. Only its hash is kept in memory."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from functools import cache
+
+from hookline import settings
+from hookline.adapters.aws import secretsmanager
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+@cache
+def admin_token_hash() -> bytes | None:
+    token = os.environ.get(settings.ADMIN_TOKEN_ENV)
+    secret_id = os.environ.get(settings.ADMIN_TOKEN_SECRET_ENV)
+    if not token and secret_id:
+        token = secretsmanager().get_secret_value(SecretId=secret_id)["SecretString"]
+    return token_hash(token) if token else None
+
+
+def is_admin(token: str) -> bool:
+    expected = admin_token_hash()
+    return expected is not None and hmac.compare_digest(expected, token_hash(token))

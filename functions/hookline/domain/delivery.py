@@ -1,0 +1,179 @@
+"""One delivery: the queued task, the request it becomes, how its result is classified and logged."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel
+
+from hookline.domain.events import EVENT_TYPES_BY_NAME, HookKind, header_event_name
+from hookline.domain.hooks import Hook
+
+REDACTED = "[REDACTED]"
+INTERNAL_ERROR_STATUS = "internal error"
+RESPONSE_BODY_LIMIT = 8 * 1024
+RESPONSE_HEADERS_LIMIT = 50
+RESPONSE_HEADER_VALUE_LIMIT = 1024
+REQUEST_TIMEOUT_SECONDS = 10.0
+_IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d1f0e-5d0b-4a8e-9a41-1f5f0d2c7b10")
+
+
+def idempotency_key(event_uuid: str, hook_id: int) -> str:
+    """One key per hook per event: derived, so a re-run of the fan-out yields the same key."""
+    return str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, f"{event_uuid}:{hook_id}"))
+
+
+class DeliveryTask(BaseModel):
+    """The SQS message of one delivery. The body travels inline, or is read from the event's stored payload."""
+
+    hook_id: int
+    event_uuid: str
+    event_name: str
+    idempotency_key: str
+    body: str | None = None
+    attempt: int = 1
+    queued_at: datetime
+
+    @property
+    def log_trigger(self) -> str:
+        return EVENT_TYPES_BY_NAME[self.event_name].log_trigger
+
+
+class FailureClass(StrEnum):
+    CLIENT = "4xx"
+    SERVER = "5xx"
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What the receiver answered, or the internal error that kept the request from being answered."""
+
+    duration_s: float
+    status_code: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: str = ""
+    internal_error: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 400
+
+    @property
+    def failure_class(self) -> FailureClass | None:
+        if self.succeeded:
+            return None
+        if self.status_code is None:
+            return FailureClass.INTERNAL
+        return FailureClass.CLIENT if self.status_code < 500 else FailureClass.SERVER
+
+    @property
+    def response_status(self) -> str:
+        return INTERNAL_ERROR_STATUS if self.status_code is None else str(self.status_code)
+
+
+def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
+    """The URL without ``user:pass@``, and those credentials for HTTP Basic auth."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, None
+    netloc = parts.hostname or ""
+    if ":" in netloc:
+        netloc = f"[{netloc}]"
+    if parts.port is not None:
+        netloc = f"{netloc}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc)), (parts.username, parts.password or "")
+
+
+def masked_url(url: str) -> str:
+    """The URL as logs and API answers show it: credentials never appear."""
+    bare, credentials = split_userinfo(url)
+    if credentials is None:
+        return url
+    parts = urlsplit(bare)
+    return urlunsplit(parts._replace(netloc=f"{REDACTED}@{parts.netloc}"))
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Per-instance values the delivery headers need."""
+
+    instance_url: str
+    user_agent: str
+
+
+def delivery_headers(hook: Hook, task: DeliveryTask, context: RequestContext, timestamp: int) -> dict[str, str]:
+    """GitLab's delivery headers plus Standard Webhooks' id and timestamp; a fresh webhook UUID each attempt."""
+    event = EVENT_TYPES_BY_NAME[task.event_name]
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": context.user_agent,
+        "Idempotency-Key": task.idempotency_key,
+        "X-Gitlab-Event": header_event_name(hook.kind, event),
+        "X-Gitlab-Webhook-UUID": str(uuid.uuid4()),
+        "X-Gitlab-Instance": context.instance_url,
+        "X-Gitlab-Event-UUID": task.event_uuid,
+        "webhook-id": task.idempotency_key,
+        "webhook-timestamp": str(timestamp),
+    }
+    if hook.token:
+        headers["X-Gitlab-Token"] = hook.token
+    return headers
+
+
+_SECRET_HEADERS = frozenset({"x-gitlab-token", "authorization"})
+
+
+def redact_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {name: REDACTED if name.lower() in _SECRET_HEADERS else value for name, value in headers.items()}
+
+
+def capped_response_headers(headers: list[tuple[str, str]]) -> dict[str, str]:
+    """At most 50 response headers, each value at most 1 KB, as GitLab logs them."""
+    capped: dict[str, str] = {}
+    for name, value in headers:
+        if len(capped) >= RESPONSE_HEADERS_LIMIT:
+            break
+        capped[name] = value[:RESPONSE_HEADER_VALUE_LIMIT]
+    return capped
+
+
+@dataclass(frozen=True)
+class DeliveryLog:
+    """One attempt, as the 'Recent events' log keeps it (2 days)."""
+
+    log_id: int
+    hook_id: int
+    hook_kind: HookKind
+    trigger: str
+    url: str
+    request_headers: dict[str, str]
+    request_data: str | None  # None: the body is the event's stored payload
+    event_uuid: str
+    idempotency_key: str
+    attempt: int
+    created_at: datetime
+    result: DeliveryResult
+
+    def public_fields(self) -> dict[str, Any]:
+        return {
+            "trigger": self.trigger,
+            "url": self.url,
+            "execution_duration": round(self.result.duration_s, 6),
+            "request_headers": self.request_headers,
+            "response_headers": self.result.response_headers,
+            "response_body": self.result.response_body,
+            "response_status": self.result.response_status,
+            "internal_error_message": self.result.internal_error,
+            "idempotency_key": self.idempotency_key,
+        }
+
+
+def log_id_for(created_at: datetime, entropy: int) -> int:
+    """A time-sortable integer id (milliseconds * 1000 + entropy), safe as a JSON number."""
+    return int(created_at.timestamp() * 1000) * 1000 + entropy % 1000

@@ -1,0 +1,21 @@
+"""Ingest Lambda: EventBridge events from the ingest queue → deliveries on the delivery queue."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from hookline import settings
+from hookline.services.sqs_batch import process_sqs_batch
+from hookline.wiring import fan_out
+
+logger = Logger(service=settings.SERVICE_NAME)
+tracer = Tracer(service=settings.SERVICE_NAME)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    service = fan_out()
+    return process_sqs_batch(event, context, service.parse_record, service.fan_out)

@@ -1,0 +1,22 @@
+"""Sender Lambda: delivery tasks from the delivery queue → POSTs, logs and hook state."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from hookline import settings
+from hookline.services.sqs_batch import process_sqs_batch
+from hookline.wiring import delivery_sender, metrics
+
+logger = Logger(service=settings.SERVICE_NAME)
+tracer = Tracer(service=settings.SERVICE_NAME)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    service = delivery_sender()
+    return process_sqs_batch(event, context, service.parse_record, service.deliver)

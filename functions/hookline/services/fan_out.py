@@ -1,0 +1,128 @@
+"""Fan-out: find the hooks that want each event, store its payload once and queue one delivery per hook."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from hookline import settings
+from hookline.adapters.aws import sqs
+from hookline.adapters.delivery_store import DeliveryStore
+from hookline.adapters.hook_store import HookStore, ScopeRoutes
+from hookline.adapters.queue import send_messages
+from hookline.domain.delivery import DeliveryTask, idempotency_key
+from hookline.domain.envelope import IncomingEvent, InvalidEvent, NamespaceRef, parse_event
+from hookline.domain.events import HookKind
+from hookline.domain.hooks import namespace_key
+
+logger = Logger(service=settings.SERVICE_NAME)
+
+
+def matching_hook_ids(event: IncomingEvent, routes: dict[str, ScopeRoutes]) -> list[int]:
+    """The hooks of the event's scopes whose triggers and branch filter want it, in scope order, once each."""
+    matched: dict[int, None] = {}
+    for key in event.scope.scope_keys():
+        scope = routes.get(key)
+        if scope is None:
+            continue
+        for hook_id, entry in sorted(scope.entries.items()):
+            if entry.wants(event.event_type, event.payload):
+                matched[hook_id] = None
+    return list(matched)
+
+
+def _namespace_refs(event: IncomingEvent) -> list[tuple[HookKind, NamespaceRef]]:
+    return [event.scope.namespace, *((HookKind.GROUP, group) for group in event.scope.groups)]
+
+
+@dataclass
+class FanOutReport:
+    events: int = 0
+    deliveries: int = 0
+    unmatched_events: int = 0
+    per_event: dict[str, list[int]] = field(default_factory=dict)
+
+
+@dataclass
+class FanOut:
+    hook_store: HookStore
+    delivery_store: DeliveryStore
+    delivery_queue_url: str
+    dead_letter_url: str
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def parse_record(self, record: SQSRecord) -> IncomingEvent | None:
+        """An EventBridge envelope from the ingest queue. A contract breach goes to the DLQ at once, with its reason."""
+        try:
+            envelope = json.loads(record.body)
+            if not isinstance(envelope, dict):
+                raise InvalidEvent("the message is not an EventBridge event")
+            event_uuid = str(envelope.get("id") or record.message_id)
+            return parse_event(event_uuid, str(envelope.get("detail-type", "")), envelope.get("detail"))
+        except (json.JSONDecodeError, InvalidEvent) as error:
+            reason = f"not JSON: {error}" if isinstance(error, json.JSONDecodeError) else str(error)
+            logger.warning("Rejected event", extra={"reason": reason, "message_id": record.message_id})
+            self._dead_letter(record, reason)
+            return None
+
+    def _dead_letter(self, record: SQSRecord, reason: str) -> None:
+        sqs().send_message(
+            QueueUrl=self.dead_letter_url,
+            MessageBody=record.body,
+            MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1024]}},
+        )
+
+    def fan_out(self, events: list[IncomingEvent]) -> FanOutReport:
+        """One routing read for the whole batch, one payload write per matched event, deliveries sent in tens."""
+        now = self.clock()
+        all_keys = [key for event in events for key in event.scope.scope_keys()]
+        routes = self.hook_store.scope_routes(all_keys)
+        self._learn_aliases(events, routes)
+
+        report = FanOutReport(events=len(events))
+        payload_items: list[dict[str, Any]] = []
+        messages: list[str] = []
+        for event in events:
+            hook_ids = matching_hook_ids(event, routes)
+            report.per_event[event.event_uuid] = hook_ids
+            if not hook_ids:
+                report.unmatched_events += 1
+                continue
+            body = json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
+            payload_items.append(self.delivery_store.payload_item(event.event_uuid, event.event_type.name, body, now))
+            inline = body if len(body.encode()) <= settings.INLINE_BODY_LIMIT else None
+            for hook_id in hook_ids:
+                task = DeliveryTask(
+                    hook_id=hook_id,
+                    event_uuid=event.event_uuid,
+                    event_name=event.event_type.name,
+                    idempotency_key=idempotency_key(event.event_uuid, hook_id),
+                    body=inline,
+                    queued_at=now,
+                )
+                messages.append(task.model_dump_json(exclude_none=True))
+        self.delivery_store.write_items(payload_items)
+        send_messages(self.delivery_queue_url, messages)
+        report.deliveries = len(messages)
+        logger.info("Fan-out done", extra={"events": report.events, "deliveries": report.deliveries})
+        return report
+
+    def _learn_aliases(self, events: list[IncomingEvent], routes: dict[str, ScopeRoutes]) -> None:
+        """Remember that a namespace's id and path are one, the first time an event shows both."""
+        learnt: set[str] = set()
+        for event in events:
+            for kind, ref in _namespace_refs(event):
+                if ref.id is None or not ref.path:
+                    continue
+                by_id, by_path = namespace_key(kind, ref.id), namespace_key(kind, ref.path)
+                known = routes.get(by_id)
+                if by_id in learnt or (known is not None and known.alias == by_path and by_path in routes):
+                    continue
+                self.hook_store.learn_alias(by_id, by_path)
+                learnt.add(by_id)

@@ -1,0 +1,125 @@
+"""The one source of truth for table keys, indexes, queues, the bus and function settings.
+
+CDK (infra/) and the local stack (infra/local/) both build their resources from these specs, and the Lambda code reads
+the deployed names from the environment variables named here. This module imports nothing from AWS.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_BUS_NAME = "hookline"
+#: Hookline's own operational events use this source; the ingest rule never matches it, so nothing loops.
+OPS_EVENT_SOURCE = "hookline"
+
+LOG_TTL_SECONDS = 2 * 24 * 3600
+#: A payload outlives the logs that point to it by the retry horizon (72 h) plus a margin.
+PAYLOAD_TTL_SECONDS = 4 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    partition_key: str
+    partition_type: str  # "S" | "N"
+    sort_key: str
+    sort_type: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    logical_id: str
+    env_var: str
+    default_name: str
+    partition_key: str = "pk"
+    sort_key: str = "sk"
+    ttl_attribute: str | None = None
+    indexes: tuple[IndexSpec, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return os.environ.get(self.env_var, self.default_name)
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    logical_id: str
+    env_var: str
+    dlq_env_var: str
+    default_name: str
+    visibility_timeout_s: int
+    max_receive_count: int
+    retention_s: int = 4 * 24 * 3600
+    dlq_retention_s: int = 14 * 24 * 3600
+    batch_size: int = 10
+    max_batching_window_s: int = 0
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.default_name}-dlq"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    handler: str
+    memory_mb: int
+    timeout_s: int
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+HOOKS_TABLE = TableSpec(
+    logical_id="HooksTable",
+    env_var="HOOKLINE_HOOKS_TABLE",
+    default_name="hookline-hooks",
+    indexes=(IndexSpec("by_scope", "scope_key", "S", "hook_id", "N"),),
+)
+"""Hooks (pk ``HOOK#<id>``), routing items per scope (pk ``SCOPE#<kind>:<id or path>``) and the id counter."""
+
+DELIVERIES_TABLE = TableSpec(
+    logical_id="DeliveriesTable",
+    env_var="HOOKLINE_DELIVERIES_TABLE",
+    default_name="hookline-deliveries",
+    ttl_attribute="expires_at",
+)
+"""Delivery logs (pk ``HOOK#<id>``, sk ``LOG#<log id>``) and event payloads (pk ``EVENT#<uuid>``), all with a TTL."""
+
+INGEST_FUNCTION = FunctionSpec("IngestFunction", "hookline.handlers.ingest.lambda_handler", memory_mb=512, timeout_s=30)
+SENDER_FUNCTION = FunctionSpec("SenderFunction", "hookline.handlers.sender.lambda_handler", memory_mb=512, timeout_s=30)
+API_FUNCTION = FunctionSpec("ApiFunction", "hookline.handlers.api.lambda_handler", memory_mb=512, timeout_s=29)
+
+INGEST_QUEUE = QueueSpec(
+    logical_id="IngestQueue",
+    env_var="HOOKLINE_INGEST_QUEUE_URL",
+    dlq_env_var="HOOKLINE_INGEST_DLQ_URL",
+    default_name="hookline-ingest",
+    visibility_timeout_s=6 * INGEST_FUNCTION.timeout_s,
+    max_receive_count=3,
+)
+DELIVERY_QUEUE = QueueSpec(
+    logical_id="DeliveryQueue",
+    env_var="HOOKLINE_DELIVERY_QUEUE_URL",
+    dlq_env_var="HOOKLINE_DELIVERY_DLQ_URL",
+    default_name="hookline-deliveries",
+    visibility_timeout_s=6 * SENDER_FUNCTION.timeout_s,
+    max_receive_count=5,
+)
+
+BUS_NAME_ENV = "HOOKLINE_BUS_NAME"
+ADMIN_TOKEN_ENV = "HOOKLINE_ADMIN_TOKEN"
+ADMIN_TOKEN_SECRET_ENV = "HOOKLINE_ADMIN_TOKEN_SECRET"
+OUTBOUND_ALLOWLIST_ENV = "HOOKLINE_OUTBOUND_ALLOWLIST"
+INSTANCE_URL_ENV = "HOOKLINE_INSTANCE_URL"
+METRICS_NAMESPACE = "Hookline"
+SERVICE_NAME = "hookline"
+USER_AGENT = "Hookline/0.1.0"
+#: Bodies up to this size travel inside the delivery message; larger ones are read from the stored payload.
+INLINE_BODY_LIMIT = 16 * 1024
+
+#: The ingest rule's pattern: every event on the bus except Hookline's own.
+INGEST_EVENT_PATTERN: dict[str, list[object]] = {"source": [{"anything-but": [OPS_EVENT_SOURCE]}]}
+
+
+def bus_name() -> str:
+    return os.environ.get(BUS_NAME_ENV, DEFAULT_BUS_NAME)

@@ -1,0 +1,36 @@
+"""Builds each service once per process from the runtime configuration."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from aws_lambda_powertools import Metrics
+
+from hookline import settings
+from hookline.adapters.delivery_store import DeliveryStore
+from hookline.adapters.hook_store import HookStore
+from hookline.adapters.http_client import HttpSender
+from hookline.config import runtime_config
+from hookline.domain.delivery import RequestContext
+from hookline.services.delivery import DeliverySender
+from hookline.services.fan_out import FanOut
+
+metrics = Metrics(namespace=settings.METRICS_NAMESPACE, service=settings.SERVICE_NAME)
+
+
+@cache
+def fan_out() -> FanOut:
+    config = runtime_config()
+    return FanOut(HookStore(), DeliveryStore(), config.delivery_queue_url, config.ingest_dlq_url)
+
+
+@cache
+def delivery_sender() -> DeliverySender:
+    config = runtime_config()
+    return DeliverySender(
+        HookStore(),
+        DeliveryStore(),
+        HttpSender(config.outbound_allowlist),
+        RequestContext(instance_url=config.instance_url, user_agent=settings.USER_AGENT),
+        metrics=metrics,
+    )

@@ -1,0 +1,1 @@
+"""Infrastructure: the CDK stack and its constructs, and the local stack."""

@@ -1,0 +1,1 @@
+"""The local stack: moto server as the embedded AWS, and the real handlers driven the way AWS drives them."""

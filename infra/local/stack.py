@@ -1,0 +1,148 @@
+"""Starts and stops the whole local stack: moto server, resources, the API server and the SQS pollers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from hookline import settings
+from moto.server import ThreadedMotoServer
+
+from infra.local.api_gateway import make_server, serve_in_background
+from infra.local.lambda_runtime import SqsPoller
+from infra.local.resources import create_resources
+
+DEFAULT_AWS_PORT = 4566
+DEFAULT_API_PORT = 8080
+LOCAL_ALLOWLIST = "127.0.0.1,::1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class LocalStack:
+    """The service on a laptop. Ports 0 pick free ones (tests)."""
+
+    aws_port: int = DEFAULT_AWS_PORT
+    api_port: int = DEFAULT_API_PORT
+    host: str = "127.0.0.1"
+    admin_token: str = ""
+    outbound_allowlist: str = LOCAL_ALLOWLIST
+    start_pollers: bool = True
+    environment: dict[str, str] = field(default_factory=dict)
+    pollers: list[SqsPoller] = field(default_factory=list)
+    ready: bool = False
+
+    @property
+    def aws_endpoint(self) -> str:
+        return f"http://{self.host}:{self.aws_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+    def start(self) -> LocalStack:
+        self.aws_port = self.aws_port or free_port()
+        self.api_port = self.api_port or free_port()
+        self.admin_token = self.admin_token or os.environ.get(settings.ADMIN_TOKEN_ENV) or secrets.token_urlsafe(24)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
+        self._moto.start()
+        base_env = {
+            "AWS_ENDPOINT_URL": self.aws_endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
+            "POWERTOOLS_SERVICE_NAME": settings.SERVICE_NAME,
+            settings.ADMIN_TOKEN_ENV: self.admin_token,
+            settings.OUTBOUND_ALLOWLIST_ENV: self.outbound_allowlist,
+            settings.INSTANCE_URL_ENV: self.api_url,
+        }
+        os.environ.update(base_env)
+        self.environment = {**base_env, **create_resources(self.session())}
+        os.environ.update(self.environment)
+        self._reset_process_caches()
+
+        from hookline.handlers import api, ingest, sender
+
+        self._api = make_server(self.host, self.api_port, api.lambda_handler, lambda: self.ready)
+        serve_in_background(self._api)
+        sqs = self.session().client("sqs")
+        self.pollers = [
+            SqsPoller(
+                "IngestFunction",
+                sqs,
+                self.environment[settings.INGEST_QUEUE.env_var],
+                settings.INGEST_QUEUE,
+                ingest.lambda_handler,
+            ),
+            SqsPoller(
+                "SenderFunction",
+                sqs,
+                self.environment[settings.DELIVERY_QUEUE.env_var],
+                settings.DELIVERY_QUEUE,
+                sender.lambda_handler,
+            ),
+        ]
+        if self.start_pollers:
+            self.run_pollers()
+        self.ready = True
+        return self
+
+    def run_pollers(self) -> None:
+        """Start the event source mappings (fresh threads each time, so they can be stopped and run again)."""
+        self.stop_pollers()
+        self.pollers = [SqsPoller(p.name, p.sqs, p.queue_url, p.spec, p.handler) for p in self.pollers]
+        for poller in self.pollers:
+            poller.start()
+
+    def stop_pollers(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        for poller in self.pollers:
+            if poller.is_alive():
+                poller.join(timeout=5)
+
+    def session(self) -> boto3.Session:
+        return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+
+    def client(self, service: str) -> Any:
+        return self.session().client(service, endpoint_url=self.aws_endpoint)  # type: ignore[call-overload]
+
+    def stop(self) -> None:
+        self.ready = False
+        self.stop_pollers()
+        self._api.shutdown()
+        self._api.server_close()
+        self._moto.stop()
+
+    @staticmethod
+    def _reset_process_caches() -> None:
+        """Handlers cache clients and config per process; a new stack in the same process needs fresh ones."""
+        from hookline import config, wiring
+        from hookline.adapters import aws
+        from hookline.api import app, auth
+
+        for cached in (
+            aws.dynamodb,
+            aws.sqs,
+            aws.events,
+            aws.secretsmanager,
+            config.runtime_config,
+            wiring.fan_out,
+            wiring.delivery_sender,
+            app.hook_admin,
+            auth.admin_token_hash,
+        ):
+            cached.cache_clear()

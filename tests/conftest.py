@@ -1,0 +1,25 @@
+"""Shared fixtures: one local stack (moto server + resources + handlers) for the integration and e2e tiers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from infra.local.stack import LocalStack
+from tests.support import Receiver
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    """The local stack on free ports, pollers stopped: each tier decides how records are processed."""
+    local = LocalStack(aws_port=0, api_port=0, start_pollers=False).start()
+    yield local
+    local.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver().start()
+    yield server
+    server.stop()

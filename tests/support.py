@@ -1,0 +1,95 @@
+"""Test helpers: a real HTTP receiver on loopback, and waiting on a condition with a deadline (never a fixed sleep)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """Records every POST; answers with the status set for its path (200 by default)."""
+
+    statuses: dict[str, int] = field(default_factory=dict)
+    requests: list[Received] = field(default_factory=list)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def start(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status = receiver.statuses.get(self.path, 200)
+                reply = b'{"ok": true}'
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+                with receiver.changed:
+                    receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
+                    receiver.changed.notify_all()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def to(self, path: str) -> list[Received]:
+        with self.changed:
+            return [request for request in self.requests if request.path == path]
+
+    def wait_for(self, predicate: Callable[[list[Received]], bool], timeout: float = 30.0) -> list[Received]:
+        """Block until the requests received satisfy ``predicate``; fail at the deadline."""
+        with self.changed:
+            if not self.changed.wait_for(lambda: predicate(list(self.requests)), timeout=timeout):
+                raise AssertionError(f"receiver: condition not met in {timeout}s; got {[r.path for r in self.requests]}")
+            return list(self.requests)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.05) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail at the deadline."""
+    done = threading.Event()
+    deadline = threading.Timer(timeout, done.set)
+    deadline.start()
+    try:
+        while not done.is_set():
+            value = predicate()
+            if value:
+                return value
+            done.wait(interval)
+    finally:
+        deadline.cancel()
+    raise AssertionError(f"condition not met within {timeout}s")

@@ -1,0 +1,53 @@
+import pytest
+
+from hookline.domain.branch_filter import (
+    BranchFilterStrategy,
+    InvalidBranchFilter,
+    branch_matches,
+    branch_name,
+    validate_branch_filter,
+)
+
+W, R, A = BranchFilterStrategy.WILDCARD, BranchFilterStrategy.REGEX, BranchFilterStrategy.ALL_BRANCHES
+
+
+@pytest.mark.parametrize(
+    ("strategy", "pattern", "branch", "expected"),
+    [
+        (W, None, "main", True),
+        (W, "", "anything", True),
+        (W, "main", "main", True),
+        (W, "main", "domain", False),
+        (W, "release/*", "release/1.0", True),
+        (W, "release/*", "release/a/b", True),  # * crosses slashes
+        (W, "release/*", "release/", True),  # * may be empty
+        (W, "release/*", "main", False),
+        (W, "*-stable", "12-stable", True),
+        (W, "fix?", "fix?", True),  # ? is literal
+        (W, "fix?", "fixa", False),
+        (W, "[ab]", "a", False),  # [] is literal
+        (W, "[ab]", "[ab]", True),
+        (R, "main", "domain", True),  # unanchored search
+        (R, "^main$", "domain", False),
+        (R, "^(feature|fix)/", "feature/x", True),
+        (R, "^(feature|fix)/", "chore/x", False),
+        (A, "release/*", "main", True),
+    ],
+)
+def test_branch_filter_table(strategy: BranchFilterStrategy, pattern: str | None, branch: str, expected: bool) -> None:
+    assert branch_matches(strategy, pattern, branch) is expected
+
+
+def test_branch_name_strips_refs_heads() -> None:
+    assert branch_name("refs/heads/release/1.0") == "release/1.0"
+
+
+def test_lookahead_is_rejected_at_save_time() -> None:
+    with pytest.raises(InvalidBranchFilter, match="RE2"):
+        validate_branch_filter(R, "^(?!main).*")
+
+
+def test_wildcard_length_limit() -> None:
+    validate_branch_filter(W, "a" * 4000)
+    with pytest.raises(InvalidBranchFilter):
+        validate_branch_filter(W, "a" * 4001)
