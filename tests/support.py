@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
+
 
 @dataclass
 class Received:
     path: str
-    headers: dict[str, str]
+    headers: httpx.Headers  # case-insensitive, as a web framework gives them
     body: bytes
 
     @property
@@ -35,10 +37,10 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status = receiver.statuses.get(self.path, 200)
                 reply = b'{"ok": true}'
@@ -48,7 +50,7 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(reply)
                 with receiver.changed:
-                    receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
+                    receiver.requests.append(Received(self.path, httpx.Headers(list(self.headers.items())), body))
                     receiver.changed.notify_all()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -71,7 +73,9 @@ class Receiver:
         """Block until the requests received satisfy ``predicate``; fail at the deadline."""
         with self.changed:
             if not self.changed.wait_for(lambda: predicate(list(self.requests)), timeout=timeout):
-                raise AssertionError(f"receiver: condition not met in {timeout}s; got {[r.path for r in self.requests]}")
+                raise AssertionError(
+                    f"receiver: condition not met in {timeout}s; got {[r.path for r in self.requests]}"
+                )
             return list(self.requests)
 
     def stop(self) -> None:

@@ -14,6 +14,7 @@ from hookline.config import runtime_config
 from hookline.domain.delivery import RequestContext
 from hookline.services.delivery import DeliverySender
 from hookline.services.fan_out import FanOut
+from hookline.services.hook_admin import HookAdmin
 
 metrics = Metrics(namespace=settings.METRICS_NAMESPACE, service=settings.SERVICE_NAME)
 
@@ -34,3 +35,8 @@ def delivery_sender() -> DeliverySender:
         RequestContext(instance_url=config.instance_url, user_agent=settings.USER_AGENT),
         metrics=metrics,
     )
+
+
+@cache
+def hook_admin() -> HookAdmin:
+    return HookAdmin(HookStore())

@@ -132,7 +132,7 @@ class LocalStack:
         """Handlers cache clients and config per process; a new stack in the same process needs fresh ones."""
         from hookline import config, wiring
         from hookline.adapters import aws
-        from hookline.api import app, auth
+        from hookline.api import auth
 
         for cached in (
             aws.dynamodb,
@@ -142,7 +142,7 @@ class LocalStack:
             config.runtime_config,
             wiring.fan_out,
             wiring.delivery_sender,
-            app.hook_admin,
+            wiring.hook_admin,
             auth.admin_token_hash,
         ):
             cached.cache_clear()

@@ -1,5 +1,4 @@
 import pytest
-
 from hookline.domain.branch_filter import (
     BranchFilterStrategy,
     InvalidBranchFilter,

@@ -1,7 +1,6 @@
 from datetime import UTC, datetime
 
 import pytest
-
 from hookline.domain.delivery import (
     DeliveryResult,
     DeliveryTask,

@@ -1,19 +1,25 @@
 import pytest
-
 from hookline.adapters.hook_store import ScopeRoutes
 from hookline.domain.branch_filter import BranchFilterStrategy
 from hookline.domain.envelope import InvalidEvent, parse_event
 from hookline.domain.hooks import RouteEntry
 from hookline.services.fan_out import matching_hook_ids
 
-PUSH = {"object_kind": "push", "ref": "refs/heads/main", "project": {"id": 42, "path_with_namespace": "acme/platform/api"}}
+PUSH = {
+    "object_kind": "push",
+    "ref": "refs/heads/main",
+    "project": {"id": 42, "path_with_namespace": "acme/platform/api"},
+}
 
 
 def test_project_scope_keys_cover_id_path_ancestors_listed_groups_and_system() -> None:
     event = parse_event(
         "e1",
         "Push Hook",
-        {"scope": {"project": {"id": 42, "path": "Acme/Platform/API"}, "groups": [7, {"id": 1, "path": "acme"}]}, "payload": PUSH},
+        {
+            "scope": {"project": {"id": 42, "path": "Acme/Platform/API"}, "groups": [7, {"id": 1, "path": "acme"}]},
+            "payload": PUSH,
+        },
     )
     assert event.scope.scope_keys() == [
         "project:42",
@@ -54,11 +60,15 @@ def test_contract_breaches_are_explained(detail_type: str, detail: object, reaso
 
 
 def _entry(*triggers: str, pattern: str | None = None) -> RouteEntry:
-    return RouteEntry(triggers=frozenset(triggers), branch_filter=pattern, branch_filter_strategy=BranchFilterStrategy.WILDCARD)
+    return RouteEntry(
+        triggers=frozenset(triggers), branch_filter=pattern, branch_filter_strategy=BranchFilterStrategy.WILDCARD
+    )
 
 
 def test_matching_applies_triggers_and_branch_filter_once_per_hook() -> None:
-    event = parse_event("e4", "Push Hook", {"scope": {"project": {"id": 42, "path": "acme/platform/api"}}, "payload": PUSH})
+    event = parse_event(
+        "e4", "Push Hook", {"scope": {"project": {"id": 42, "path": "acme/platform/api"}}, "payload": PUSH}
+    )
     routes = {
         "project:42": ScopeRoutes("project:42", {1: _entry("push_events"), 2: _entry("tag_push_events")}, None),
         "project:acme/platform/api": ScopeRoutes("p", {3: _entry("push_events", pattern="release/*")}, None),

@@ -1,7 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from hookline.domain.hook_state import (
     AlertStatus,
     HookState,

@@ -1,11 +1,12 @@
 import ipaddress
 
 import pytest
-
 from hookline.domain.url_policy import Allowlist, InvalidUrl, blocked_reason, validate_url_syntax
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com", "javascript:alert(1)", "http://", "http://a\nb", " http://x", "x"])
+@pytest.mark.parametrize(
+    "url", ["ftp://example.com", "javascript:alert(1)", "http://", "http://a\nb", " http://x", "x"]
+)
 def test_bad_urls_are_refused(url: str) -> None:
     with pytest.raises(InvalidUrl):
         validate_url_syntax(url)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from functools import cache
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,12 +14,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from hookline import settings
-from hookline.adapters.hook_store import HookStore
 from hookline.api.auth import is_admin
 from hookline.api.models import HookCreate, HookUpdate, hook_out
 from hookline.domain.events import HookKind
 from hookline.domain.hooks import Hook
-from hookline.services.hook_admin import ApiError, HookAdmin, Namespace
+from hookline.services.hook_admin import ApiError, Namespace
+from hookline.wiring import hook_admin
 
 logger = Logger(service=settings.SERVICE_NAME)
 app = APIGatewayRestResolver(enable_validation=True)
@@ -28,11 +27,6 @@ app = APIGatewayRestResolver(enable_validation=True)
 MAX_PER_PAGE = 100
 Page = Annotated[int, Query(ge=1)]
 PerPage = Annotated[int, Query(ge=1)]
-
-
-@cache
-def hook_admin() -> HookAdmin:
-    return HookAdmin(HookStore())
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:

@@ -1,0 +1,79 @@
+"""Ingest on moto: bad events go to the DLQ with a reason, and nothing else in their batch is lost."""
+
+from __future__ import annotations
+
+import json
+
+from hookline import settings
+from hookline.api.models import HookCreate
+from hookline.domain.delivery import DeliveryTask
+from hookline.domain.events import HookKind
+from hookline.wiring import hook_admin
+
+from infra.local.stack import LocalStack
+from tests.integration.conftest import poller
+
+
+def _envelope(detail_type: str, detail: object, event_id: str) -> str:
+    return json.dumps(
+        {"version": "0", "id": event_id, "detail-type": detail_type, "source": "gitlab.test", "detail": detail}
+    )
+
+
+def test_bad_events_are_dead_lettered_with_a_reason_and_the_good_one_is_delivered(quiet_stack: LocalStack) -> None:
+    admin = hook_admin()
+    hook = admin.create(
+        admin.namespace(HookKind.PROJECT, "ingest%2Fsvc", creating=True), HookCreate(url="https://example.com/h")
+    )
+    sqs = quiet_stack.client("sqs")
+    ingest_url = quiet_stack.environment[settings.INGEST_QUEUE.env_var]
+    bodies = [
+        "this is not json",
+        _envelope("Push Hook", {"payload": {"ref": "refs/heads/main"}}, "no-scope"),
+        _envelope(
+            "Push Hook", {"scope": {"project": {"path": "ingest/svc"}}, "payload": {"ref": "refs/heads/main"}}, "good"
+        ),
+    ]
+    sqs.send_message_batch(
+        QueueUrl=ingest_url, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies)]
+    )
+
+    assert poller(quiet_stack, "IngestFunction").poll_once() == 3
+
+    dead = sqs.receive_message(
+        QueueUrl=quiet_stack.environment[settings.INGEST_QUEUE.dlq_env_var],
+        MaxNumberOfMessages=10,
+        MessageAttributeNames=["All"],
+    )["Messages"]
+    reasons = {m["Body"]: m["MessageAttributes"]["reason"]["StringValue"] for m in dead}
+    assert set(reasons) == set(bodies[:2])
+    assert reasons[bodies[0]].startswith("not JSON")
+    assert "needs a scope" in reasons[bodies[1]]
+
+    queued = sqs.receive_message(
+        QueueUrl=quiet_stack.environment[settings.DELIVERY_QUEUE.env_var], MaxNumberOfMessages=10
+    )
+    tasks = [DeliveryTask.model_validate_json(m["Body"]) for m in queued["Messages"]]
+    assert [(t.hook_id, t.event_uuid) for t in tasks] == [(hook.id, "good")]
+    ingest_left = sqs.get_queue_attributes(QueueUrl=ingest_url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert ingest_left["Attributes"]["ApproximateNumberOfMessages"] == "0"
+    admin.delete(admin.namespace(HookKind.PROJECT, "ingest%2Fsvc"), hook.id)
+
+
+def test_a_batch_reads_routing_once_and_learns_namespace_aliases(quiet_stack: LocalStack) -> None:
+    admin = hook_admin()
+    by_id = admin.create(
+        admin.namespace(HookKind.PROJECT, "777", creating=True), HookCreate(url="https://example.com/a")
+    )
+    sqs = quiet_stack.client("sqs")
+    scope = {"project": {"id": 777, "path": "alias/team/svc"}}
+    sqs.send_message(
+        QueueUrl=quiet_stack.environment[settings.INGEST_QUEUE.env_var],
+        MessageBody=_envelope("Push Hook", {"scope": scope, "payload": {"ref": "refs/heads/main"}}, "alias-1"),
+    )
+    poller(quiet_stack, "IngestFunction").poll_once()
+    # the path now resolves to the same namespace, so the hook registered by id is listed under the path too
+    namespace = admin.namespace(HookKind.PROJECT, "alias%2Fteam%2Fsvc")
+    assert namespace.id == 777
+    assert [hook.id for hook in admin.list(namespace)] == [by_id.id]
+    admin.delete(namespace, by_id.id)
