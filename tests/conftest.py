@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from infra.local.receiver import Receiver
 from infra.local.stack import LocalStack
-from tests.support import Receiver
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ from gidgetlab import sansio
 from hookline import settings
 from hookline.adapters.delivery_store import DeliveryStore
 
+from infra.local.receiver import Receiver, wait_until
 from infra.local.stack import LocalStack
-from tests.support import Receiver, wait_until
 
 PUSH_PAYLOAD = {
     "object_kind": "push",

@@ -15,9 +15,9 @@ from hookline.domain.events import HookKind
 from hookline.services.delivery import HOOK_DELETED
 from hookline.wiring import delivery_sender, hook_admin
 
+from infra.local.receiver import Receiver
 from infra.local.stack import LocalStack
 from tests.integration.conftest import poller
-from tests.support import Receiver
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""Test helpers: a real HTTP receiver on loopback, and waiting on a condition with a deadline (never a fixed sleep)."""
+"""A real webhook receiver on loopback (quick start and tests), and waiting on a condition with a deadline."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
-    def start(self) -> Receiver:
+    def start(self, port: int = 0, on_request: Callable[[Received], None] | None = None) -> Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -49,11 +49,14 @@ class Receiver:
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
                 self.wfile.write(reply)
+                received = Received(self.path, httpx.Headers(list(self.headers.items())), body)
+                if on_request is not None:
+                    on_request(received)
                 with receiver.changed:
-                    receiver.requests.append(Received(self.path, httpx.Headers(list(self.headers.items())), body))
+                    receiver.requests.append(received)
                     receiver.changed.notify_all()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
