@@ -7,7 +7,6 @@ import signal
 import threading
 
 from hookline import settings
-
 from infra.local.stack import DEFAULT_API_PORT, DEFAULT_AWS_PORT, LocalStack
 
 

@@ -15,8 +15,8 @@ from contextlib import nullcontext
 from typing import Any
 
 import boto3
-from hookline import settings
 
+from hookline import settings
 from infra.local.receiver import Received, Receiver
 from infra.local.stack import DEFAULT_AWS_PORT
 

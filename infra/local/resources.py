@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+
 from hookline import settings
 from hookline.settings import QueueSpec, TableSpec
 

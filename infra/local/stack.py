@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from hookline import settings
 from moto.server import ThreadedMotoServer
 
+from hookline import settings
 from infra.local.api_gateway import make_server, serve_in_background
 from infra.local.lambda_runtime import SqsPoller
 from infra.local.resources import create_resources
@@ -63,7 +63,6 @@ class LocalStack:
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": "us-east-1",
             "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
             "POWERTOOLS_SERVICE_NAME": settings.SERVICE_NAME,
             settings.ADMIN_TOKEN_ENV: self.admin_token,
             settings.OUTBOUND_ALLOWLIST_ENV: self.outbound_allowlist,

@@ -10,9 +10,9 @@ import gitlab
 import httpx
 import pytest
 from gidgetlab import sansio
+
 from hookline import settings
 from hookline.adapters.delivery_store import DeliveryStore
-
 from infra.local.receiver import Receiver, wait_until
 from infra.local.stack import LocalStack
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from hookline import settings
 
+from hookline import settings
 from infra.local.stack import LocalStack
 
 

@@ -9,7 +9,6 @@ from hookline.api.models import HookCreate
 from hookline.domain.delivery import DeliveryTask
 from hookline.domain.events import HookKind
 from hookline.wiring import hook_admin
-
 from infra.local.stack import LocalStack
 from tests.integration.conftest import poller
 

@@ -14,7 +14,6 @@ from hookline.domain.delivery import DeliveryLog, DeliveryResult, DeliveryTask, 
 from hookline.domain.events import HookKind
 from hookline.services.delivery import HOOK_DELETED
 from hookline.wiring import delivery_sender, hook_admin
-
 from infra.local.receiver import Receiver
 from infra.local.stack import LocalStack
 from tests.integration.conftest import poller

@@ -1,4 +1,5 @@
 import pytest
+
 from hookline.domain.branch_filter import (
     BranchFilterStrategy,
     InvalidBranchFilter,

@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
 import pytest
+
 from hookline.domain.delivery import (
     DeliveryResult,
     DeliveryTask,

@@ -1,4 +1,5 @@
 import pytest
+
 from hookline.adapters.hook_store import ScopeRoutes
 from hookline.domain.branch_filter import BranchFilterStrategy
 from hookline.domain.envelope import InvalidEvent, parse_event

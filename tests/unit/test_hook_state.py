@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from hookline.domain.hook_state import (
     AlertStatus,
     HookState,

@@ -1,6 +1,7 @@
 import ipaddress
 
 import pytest
+
 from hookline.domain.url_policy import Allowlist, InvalidUrl, blocked_reason, validate_url_syntax
 
 

@@ -105,7 +105,7 @@ class DeliverySender:
             report.attempted += 1
             report.succeeded += result.succeeded
             report.failed += not result.succeeded
-            self._record_metrics(result)
+        self._record_metrics(results)
 
         self.delivery_store.write_items([self.delivery_store.log_item(log) for log in logs])
         for hook_id, results_of_hook in outcomes.items():
@@ -147,16 +147,18 @@ class DeliverySender:
             state = current.state
         logger.warning("Hook state kept changing; outcome not recorded", extra={"hook_id": hook.id})
 
-    def _record_metrics(self, result: DeliveryResult) -> None:
-        if self.metrics is None:
+    def _record_metrics(self, results: list[DeliveryResult]) -> None:
+        """One EMF data point per count per batch, and each attempt's latency."""
+        if self.metrics is None or not results:
             return
-        self.metrics.add_metric("Deliveries", MetricUnit.Count, 1)
-        self.metrics.add_metric("DeliveryLatency", MetricUnit.Milliseconds, result.duration_s * 1000)
-        failure = result.failure_class
-        if failure is None:
-            self.metrics.add_metric("DeliverySucceeded", MetricUnit.Count, 1)
-        else:
-            self.metrics.add_metric(_FAILURE_METRICS[failure], MetricUnit.Count, 1)
+        self.metrics.add_metric("Deliveries", MetricUnit.Count, len(results))
+        self.metrics.add_metric("DeliverySucceeded", MetricUnit.Count, sum(r.succeeded for r in results))
+        for failure_class, name in _FAILURE_METRICS.items():
+            failed = sum(r.failure_class is failure_class for r in results)
+            if failed:
+                self.metrics.add_metric(name, MetricUnit.Count, failed)
+        for result in results:
+            self.metrics.add_metric("DeliveryLatency", MetricUnit.Milliseconds, result.duration_s * 1000)
 
 
 def _fold(state: HookState, successes: list[bool], now: datetime) -> HookState | None:
