@@ -33,8 +33,8 @@ PUSH_PAYLOAD = {
 @pytest.mark.parametrize("ref", ["crud/team/svc", 4242])
 def test_python_gitlab_manages_project_hooks(gl: gitlab.Gitlab, ref: str | int) -> None:
     project = gl.projects.get(ref, lazy=True)
-    hook = project.hooks.create({"url": "https://example.com/hook", "push_events": True, "token": "t0p"})
-    assert hook.id and hook.url == "https://example.com/hook" and hook.token_present is True
+    hook = project.hooks.create({"url": "https://example.invalid/hook", "push_events": True, "token": "t0p"})
+    assert hook.id and hook.url == "https://example.invalid/hook" and hook.token_present is True
     assert not hasattr(hook, "token")
 
     listed = project.hooks.list(get_all=True)

@@ -14,11 +14,16 @@ from infra.local.stack import LocalStack
 def quiet_stack(stack: LocalStack) -> Iterator[LocalStack]:
     """The stack with no pollers running and every queue empty."""
     stack.stop_pollers()
+    drain_all(stack)
+    yield stack
+    drain_all(stack)
+
+
+def drain_all(stack: LocalStack) -> None:
     sqs = stack.client("sqs")
     for spec in (settings.INGEST_QUEUE, settings.DELIVERY_QUEUE):
         for env in (spec.env_var, spec.dlq_env_var):
             drain(sqs, stack.environment[env])
-    yield stack
 
 
 def poller(stack: LocalStack, name: str):

@@ -22,7 +22,7 @@ def _envelope(detail_type: str, detail: object, event_id: str) -> str:
 def test_bad_events_are_dead_lettered_with_a_reason_and_the_good_one_is_delivered(quiet_stack: LocalStack) -> None:
     admin = hook_admin()
     hook = admin.create(
-        admin.namespace(HookKind.PROJECT, "ingest%2Fsvc", creating=True), HookCreate(url="https://example.com/h")
+        admin.namespace(HookKind.PROJECT, "ingest%2Fsvc", creating=True), HookCreate(url="https://example.invalid/h")
     )
     sqs = quiet_stack.client("sqs")
     ingest_url = quiet_stack.environment[settings.INGEST_QUEUE.env_var]
@@ -49,10 +49,12 @@ def test_bad_events_are_dead_lettered_with_a_reason_and_the_good_one_is_delivere
     assert reasons[bodies[0]].startswith("not JSON")
     assert "needs a scope" in reasons[bodies[1]]
 
-    queued = sqs.receive_message(
-        QueueUrl=quiet_stack.environment[settings.DELIVERY_QUEUE.env_var], MaxNumberOfMessages=10
+    delivery_url = quiet_stack.environment[settings.DELIVERY_QUEUE.env_var]
+    queued = sqs.receive_message(QueueUrl=delivery_url, MaxNumberOfMessages=10)["Messages"]
+    tasks = [DeliveryTask.model_validate_json(m["Body"]) for m in queued]
+    sqs.delete_message_batch(
+        QueueUrl=delivery_url, Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in queued]
     )
-    tasks = [DeliveryTask.model_validate_json(m["Body"]) for m in queued["Messages"]]
     assert [(t.hook_id, t.event_uuid) for t in tasks] == [(hook.id, "good")]
     ingest_left = sqs.get_queue_attributes(QueueUrl=ingest_url, AttributeNames=["ApproximateNumberOfMessages"])
     assert ingest_left["Attributes"]["ApproximateNumberOfMessages"] == "0"
@@ -62,7 +64,7 @@ def test_bad_events_are_dead_lettered_with_a_reason_and_the_good_one_is_delivere
 def test_a_batch_reads_routing_once_and_learns_namespace_aliases(quiet_stack: LocalStack) -> None:
     admin = hook_admin()
     by_id = admin.create(
-        admin.namespace(HookKind.PROJECT, "777", creating=True), HookCreate(url="https://example.com/a")
+        admin.namespace(HookKind.PROJECT, "777", creating=True), HookCreate(url="https://example.invalid/a")
     )
     sqs = quiet_stack.client("sqs")
     scope = {"project": {"id": 777, "path": "alias/team/svc"}}
