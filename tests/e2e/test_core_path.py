@@ -173,6 +173,22 @@ def test_api_rejects_bad_input_in_gitlab_format_and_changes_nothing(running: Loc
     assert httpx.get(api, headers=headers).status_code == 404
 
 
+def test_auth_comes_first_and_every_gitlab_encoding_of_parameters_works(running: LocalStack) -> None:
+    api = f"{running.api_url}/api/v4/projects/encodings%2Fsvc/hooks"
+    assert httpx.post(api, json={"push_events": "banana"}).status_code == 401
+    assert httpx.get(api, headers={"PRIVATE-TOKEN": "wrong"}).json() == {"message": "401 Unauthorized"}
+    bearer = {"Authorization": f"Bearer {running.admin_token}"}
+    as_form = httpx.post(api, data={"url": "https://example.invalid/form", "tag_push_events": "true"}, headers=bearer)
+    assert as_form.status_code == 201, as_form.text
+    assert as_form.json()["tag_push_events"] is True and as_form.json()["push_events"] is True
+    as_query = httpx.post(api, params={"url": "https://example.invalid/query", "push_events": "false"}, headers=bearer)
+    assert as_query.status_code == 201 and as_query.json()["push_events"] is False
+    hooks = httpx.get(api, headers=bearer).json()
+    assert [hook["url"] for hook in hooks] == ["https://example.invalid/form", "https://example.invalid/query"]
+    for hook in hooks:
+        assert httpx.delete(f"{api}/{hook['id']}", headers=bearer).status_code == 204
+
+
 def test_readiness(running: LocalStack) -> None:
     assert httpx.get(f"{running.api_url}/-/readiness").status_code == 200
 

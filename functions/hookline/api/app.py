@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
+from collections.abc import Mapping
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hookline import settings
 from hookline.api.auth import is_admin
@@ -22,7 +24,6 @@ from hookline.services.hook_admin import ApiError, Namespace
 from hookline.wiring import hook_admin
 
 logger = Logger(service=settings.SERVICE_NAME)
-app = APIGatewayRestResolver(enable_validation=True)
 
 MAX_PER_PAGE = 100
 Page = Annotated[int, Query(ge=1)]
@@ -39,16 +40,53 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 
 
 # --- cross-cutting -----------------------------------------------------------------------------------------------
-def require_token(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    headers = app.current_event.headers
-    bearer = headers.get("Authorization") or headers.get("authorization") or ""
-    token = headers.get("PRIVATE-TOKEN") or headers.get("private-token") or bearer.removeprefix("Bearer ").strip()
-    if not token or not is_admin(token):
-        return json_response(401, {"message": "401 Unauthorized"})
-    return next_middleware(app)
+class GitLabApiResolver(APIGatewayRestResolver):
+    """Authenticates every request before routing and validation, and reads GitLab's other parameter encodings."""
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+        bearer = headers.get("authorization", "")
+        token = headers.get("private-token") or (bearer[7:].strip() if bearer.lower().startswith("bearer ") else "")
+        if not token or not is_admin(token):
+            return _UNAUTHORIZED
+        return super().resolve(_as_json_body(event, headers), context)
 
 
-app.use(middlewares=[require_token])
+_UNAUTHORIZED = {
+    "statusCode": 401,
+    "multiValueHeaders": {"Content-Type": ["application/json"]},
+    "body": json.dumps({"message": "401 Unauthorized"}),
+    "isBase64Encoded": False,
+}
+
+
+def _as_json_body(event: Mapping[str, Any], headers: dict[str, str]) -> Mapping[str, Any]:
+    """GitLab takes POST/PUT parameters as JSON, as a form, or in the query string; the routes read JSON."""
+    if event.get("httpMethod") not in ("POST", "PUT"):
+        return event
+    body = event.get("body")
+    if body and event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    if body and headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        fields = {key: values[-1] for key, values in parse_qs(body, keep_blank_values=True).items()}
+    elif not body and event.get("queryStringParameters"):
+        fields = dict(event["queryStringParameters"])
+    else:
+        return event
+    json_headers = {
+        name: value for name, value in (event.get("headers") or {}).items() if name.lower() != "content-type"
+    }
+    json_headers["Content-Type"] = "application/json"
+    return {
+        **event,
+        "headers": json_headers,
+        "multiValueHeaders": {name: [value] for name, value in json_headers.items()},
+        "body": json.dumps(fields),
+        "isBase64Encoded": False,
+    }
+
+
+app = GitLabApiResolver(enable_validation=True)
 
 
 @app.exception_handler(ApiError)
