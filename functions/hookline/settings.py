@@ -113,9 +113,31 @@ OUTBOUND_ALLOWLIST_ENV = "HOOKLINE_OUTBOUND_ALLOWLIST"
 INSTANCE_URL_ENV = "HOOKLINE_INSTANCE_URL"
 METRICS_NAMESPACE = "Hookline"
 SERVICE_NAME = "hookline"
+#: Custom metrics the sender emits (Powertools EMF, dimension service=SERVICE_NAME); the dashboard reads the same names.
+METRIC_DELIVERIES = "Deliveries"
+METRIC_SUCCEEDED = "DeliverySucceeded"
+METRIC_FAILED_4XX = "DeliveryFailed4xx"
+METRIC_FAILED_5XX = "DeliveryFailed5xx"
+METRIC_FAILED_INTERNAL = "DeliveryFailedInternal"
+METRIC_LATENCY = "DeliveryLatency"  # milliseconds
+METRIC_HELD = "DeliveriesHeld"
+METRIC_PARKED = "DeliveriesParked"
+METRIC_RETRIED = "DeliveriesRetried"
 USER_AGENT = "Hookline/0.1.0"
 #: Bodies up to this size travel inside the delivery message; larger ones are read from the stored payload.
 INLINE_BODY_LIMIT = 16 * 1024
+
+#: Retries and holds: SQS delays a message at most 15 min; a received message can be hidden for at most 12 h.
+SQS_MAX_DELAY_SECONDS = 900
+SQS_MAX_VISIBILITY_SECONDS = 12 * 3600
+#: Caps every hold and retry delay (seconds). The local stack's tests lower it so a moved clock is noticed at once.
+MAX_HOLD_ENV = "HOOKLINE_MAX_HOLD_SECONDS"
+DELIVERY_MAX_AGE_ENV = "HOOKLINE_DELIVERY_MAX_AGE_HOURS"
+DEFAULT_DELIVERY_MAX_AGE_HOURS = 72
+#: After a disable window ends, one probe goes first; the others wait this long for its outcome.
+PROBE_LEASE_SECONDS = 30
+#: At most this many requests to one hook at once within a batch.
+PER_HOOK_CONCURRENCY = 4
 
 #: The ingest rule's pattern: every event on the bus except Hookline's own.
 INGEST_EVENT_PATTERN: dict[str, list[object]] = {"source": [{"anything-but": [OPS_EVENT_SOURCE]}]}

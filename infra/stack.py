@@ -1,0 +1,83 @@
+"""HooklineStack: the whole service in one environment-agnostic stack, one construct per concern."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import App, CfnOutput, Stack
+from constructs import Construct
+
+from hookline import settings
+from infra.constructs.api import Api
+from infra.constructs.delivery import Delivery
+from infra.constructs.function import dependency_layer
+from infra.constructs.ingest import Ingest
+from infra.constructs.monitoring import Monitoring
+from infra.constructs.storage import Storage
+from infra.nag import add_nag_checks
+
+STACK_NAME = "Hookline"
+
+
+class HooklineStack(Stack):
+    """Bus → ingest → delivery queue → sender, the /api/v4 API, tables and monitoring.
+
+    CDK context: `bus_name` (default settings.DEFAULT_BUS_NAME), `instance_url` (default: the API's base URL) and
+    `api_gateway_logging_role` (default true: create API Gateway's region-wide CloudWatch role; set false where the
+    account already manages it).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+        kwargs.setdefault("description", "Hookline: GitLab-grade outbound webhooks")
+        super().__init__(scope, construct_id, **kwargs)
+        bus_name = self.node.try_get_context("bus_name") or settings.DEFAULT_BUS_NAME
+        logging_role = _flag(self.node.try_get_context("api_gateway_logging_role"), default=True)
+
+        layer = dependency_layer(self)
+        self.storage = Storage(self, "Storage")
+        self.delivery = Delivery(self, "Delivery", layer=layer, storage=self.storage)
+        self.ingest = Ingest(
+            self,
+            "Ingest",
+            bus_name=bus_name,
+            layer=layer,
+            storage=self.storage,
+            delivery_queue=self.delivery.queue.queue,
+        )
+        self.delivery.publish_events_to(self.ingest.bus)
+        self.api = Api(
+            self,
+            "Api",
+            layer=layer,
+            storage=self.storage,
+            delivery_queue=self.delivery.queue.queue,
+            account_logging_role=logging_role,
+        )
+        self.monitoring = Monitoring(self, "Monitoring", queues=[self.ingest.queue, self.delivery.queue])
+
+        self.functions = [self.ingest.function, self.delivery.sender, self.api.function]
+        instance_url = self.node.try_get_context("instance_url") or self.api.base_url
+        for function in self.functions:
+            function.add_environment(settings.INSTANCE_URL_ENV, instance_url)
+
+        CfnOutput(self, "ApiUrl", value=f"{self.api.base_url}/api/v4/", description="Base URL of the /api/v4 API")
+        CfnOutput(self, "InstanceUrl", value=instance_url, description="Instance URL the functions use")
+        CfnOutput(self, "BusName", value=self.ingest.bus.event_bus_name, description="Put events on this bus")
+        CfnOutput(self, "AdminTokenSecret", value=self.api.admin_token.secret_arn, description="Admin token secret")
+        CfnOutput(self, "AlarmTopic", value=self.monitoring.topic.topic_arn, description="Subscribe to get alarms")
+
+
+def _flag(value: object, *, default: bool) -> bool:
+    """A boolean context value: from cdk.json it is a bool, from `cdk -c name=value` a string."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("true", "1", "yes")
+
+
+def build(app: App) -> HooklineStack:
+    """What app.py synthesizes: the stack, checked by cdk-nag's AwsSolutions pack."""
+    stack = HooklineStack(app, STACK_NAME)
+    add_nag_checks(app)
+    return stack

@@ -1,0 +1,53 @@
+"""CDK context overrides: `bus_name`, `instance_url`, `api_gateway_logging_role` (given as strings, like `cdk -c`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import App
+from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
+
+from hookline import settings
+from infra.stack import HooklineStack
+
+CONTEXT = {
+    "bus_name": "hookline-staging",
+    "instance_url": "https://gitlab.example.com",
+    "api_gateway_logging_role": "false",
+}
+
+
+@pytest.fixture(scope="module")
+def stack(cdk_context: dict[str, Any]) -> HooklineStack:
+    return HooklineStack(App(context={**cdk_context, **CONTEXT}), "Overridden")
+
+
+@pytest.fixture(scope="module")
+def overridden(stack: HooklineStack) -> Template:
+    return Template.from_stack(stack)
+
+
+def test_bus_name_from_context(overridden: Template) -> None:
+    overridden.has_resource_properties("AWS::Events::EventBus", {"Name": CONTEXT["bus_name"]})
+
+
+def test_instance_url_from_context(overridden: Template) -> None:
+    functions = overridden.find_resources("AWS::Lambda::Function")
+    assert len(functions) == 3
+    for function in functions.values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables[settings.INSTANCE_URL_ENV] == CONTEXT["instance_url"]
+
+
+def test_without_the_account_logging_role(overridden: Template) -> None:
+    overridden.resource_count_is("AWS::ApiGateway::Account", 0)
+    (stage,) = overridden.find_resources("AWS::ApiGateway::Stage").values()
+    assert stage["Properties"]["MethodSettings"][0]["LoggingLevel"] == "OFF"
+    assert "AccessLogSetting" in stage["Properties"]
+
+
+def test_nag_clean_as_well(stack: HooklineStack) -> None:
+    report = AwsSolutionsChecks().validate_scope(stack)
+    assert [v.rule_name for v in report.violations] == []
