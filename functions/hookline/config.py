@@ -4,25 +4,36 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 
 from hookline import settings
 from hookline.domain.url_policy import Allowlist
+from hookline.services.delivery import SenderPolicy
 
 
 @dataclass(frozen=True)
 class RuntimeConfig:
     delivery_queue_url: str
     ingest_dlq_url: str
+    bus_name: str
     instance_url: str
     outbound_allowlist: Allowlist
+    sender_policy: SenderPolicy
 
 
 @cache
 def runtime_config() -> RuntimeConfig:
+    max_hold = int(os.environ.get(settings.MAX_HOLD_ENV, settings.SQS_MAX_VISIBILITY_SECONDS))
+    max_age_hours = float(os.environ.get(settings.DELIVERY_MAX_AGE_ENV, settings.DEFAULT_DELIVERY_MAX_AGE_HOURS))
     return RuntimeConfig(
         delivery_queue_url=os.environ.get(settings.DELIVERY_QUEUE.env_var, ""),
         ingest_dlq_url=os.environ.get(settings.INGEST_QUEUE.dlq_env_var, ""),
+        bus_name=settings.bus_name(),
         instance_url=os.environ.get(settings.INSTANCE_URL_ENV, "https://hookline.invalid"),
         outbound_allowlist=Allowlist.parse(os.environ.get(settings.OUTBOUND_ALLOWLIST_ENV, "")),
+        sender_policy=SenderPolicy(
+            max_age=timedelta(hours=max_age_hours),
+            max_hold_seconds=min(max(max_hold, 1), settings.SQS_MAX_VISIBILITY_SECONDS),
+        ),
     )

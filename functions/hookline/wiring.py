@@ -33,6 +33,9 @@ def delivery_sender() -> DeliverySender:
         DeliveryStore(),
         HttpSender(config.outbound_allowlist),
         RequestContext(instance_url=config.instance_url, user_agent=settings.USER_AGENT),
+        queue_url=config.delivery_queue_url,
+        bus_name=config.bus_name,
+        policy=config.sender_policy,
         metrics=metrics,
     )
 

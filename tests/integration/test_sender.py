@@ -12,7 +12,7 @@ from hookline.adapters.delivery_store import DeliveryStore
 from hookline.api.models import HookCreate
 from hookline.domain.delivery import DeliveryLog, DeliveryResult, DeliveryTask, idempotency_key
 from hookline.domain.events import HookKind
-from hookline.services.delivery import HOOK_DELETED
+from hookline.services.delivery import HOOK_DELETED, QueuedTask
 from hookline.wiring import delivery_sender, hook_admin
 from infra.local.receiver import Receiver
 from infra.local.stack import LocalStack
@@ -35,6 +35,10 @@ def _task(hook_id: int, event_uuid: str, body: str | None = '{"object_kind":"pus
         body=body,
         queued_at=T0,
     )
+
+
+def _queued(task: DeliveryTask) -> QueuedTask:
+    return QueuedTask(task, message_id=task.event_uuid, receipt_handle="not-received", receive_count=1)
 
 
 def test_a_deleted_hook_drops_the_delivery_and_logs_it(quiet_stack: LocalStack, receiver: Receiver) -> None:
@@ -81,7 +85,7 @@ def test_failures_count_and_the_fourth_disables_for_a_minute(quiet_stack: LocalS
     hook = _hook("sender%2Ffailing", receiver.url("/failing"))
     sender = replace(delivery_sender(), clock=lambda: T0)
     for attempt in range(1, 5):
-        report = sender.deliver([_task(hook.id, f"ev-fail-{attempt}")])
+        report = sender.deliver([_queued(_task(hook.id, f"ev-fail-{attempt}"))])
         assert report.failed == 1
     stored = hook_admin().store.get(hook.id)
     assert stored is not None
@@ -98,7 +102,7 @@ def test_fifty_concurrent_failures_leave_exactly_four(quiet_stack: LocalStack, r
 
     def one(index: int) -> None:
         start.wait()
-        sender.deliver([_task(hook.id, f"ev-burst-{index}")])
+        sender.deliver([_queued(_task(hook.id, f"ev-burst-{index}"))])
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(50)]
     for thread in threads:

@@ -2,6 +2,8 @@
 
 Items of the deliveries table:
 - ``EVENT#<uuid>`` / ``PAYLOAD``: an event's payload, stored once however many hooks it goes to.
+- ``HOOK#<id>`` / ``PARKED#<ms>#<key>``: a delivery that ended without success (the hook was disabled for good, or
+  the delivery expired or ran out of retries), kept 14 days so ``recover`` can queue it again.
 - ``HOOK#<id>`` / ``LOG#<log id>``: one attempt. The bulky parts (headers, bodies) are one zlib-compressed blob; the
   request body is the event's payload unless a template made it different.
 TTL deletion lags, so reads drop items whose ``expires_at`` has passed.
@@ -17,12 +19,13 @@ from typing import Any
 
 from hookline import settings
 from hookline.adapters.aws import dynamodb, from_item, to_item
-from hookline.domain.delivery import DeliveryLog
+from hookline.domain.delivery import DeliveryLog, DeliveryTask
 
 _TABLE = settings.DELIVERIES_TABLE
 _TTL = _TABLE.ttl_attribute or "expires_at"
 _BATCH_WRITE_LIMIT = 25
 _BATCH_GET_LIMIT = 100
+PARKED_TTL_SECONDS = 14 * 24 * 3600
 
 
 def compress(data: Any) -> bytes:
@@ -130,3 +133,45 @@ class DeliveryStore:
             values.update(decompress(bytes(values.pop("blob"))))
             logs.append(values)
         return logs
+
+    # --- parked deliveries -----------------------------------------------------------------------------------
+    def parked_item(self, task: DeliveryTask, reason: str, now: datetime) -> dict[str, Any]:
+        millis = int(now.timestamp() * 1000)
+        return to_item(
+            {
+                _TABLE.partition_key: f"HOOK#{task.hook_id}",
+                _TABLE.sort_key: f"PARKED#{millis:015d}#{task.idempotency_key}",
+                "task": compress(task.model_dump(mode="json", exclude_none=True)),
+                "reason": reason,
+                "parked_at": now.isoformat(),
+                _TTL: _epoch(now + timedelta(seconds=PARKED_TTL_SECONDS)),
+            }
+        )
+
+    def parked(self, hook_id: int, since: datetime, until: datetime) -> list[tuple[dict[str, Any], DeliveryTask, str]]:
+        """A hook's parked deliveries parked in [since, until]: (key, task, reason), oldest first."""
+        low, high = int(since.timestamp() * 1000), int(until.timestamp() * 1000)
+        paginator = dynamodb().get_paginator("query")
+        found = []
+        for page in paginator.paginate(
+            TableName=self.table_name,
+            KeyConditionExpression="#pk = :pk AND #sk BETWEEN :low AND :high",
+            ExpressionAttributeNames={"#pk": _TABLE.partition_key, "#sk": _TABLE.sort_key},
+            ExpressionAttributeValues=to_item(
+                {":pk": f"HOOK#{hook_id}", ":low": f"PARKED#{low:015d}#", ":high": f"PARKED#{high:015d}#~"}
+            ),
+        ):
+            for item in page["Items"]:
+                key = {name: item[name] for name in (_TABLE.partition_key, _TABLE.sort_key)}
+                task = DeliveryTask.model_validate(decompress(item["task"]["B"]))
+                found.append((key, task, item["reason"]["S"]))
+        return found
+
+    def delete_items(self, keys: list[dict[str, Any]]) -> None:
+        for start in range(0, len(keys), _BATCH_WRITE_LIMIT):
+            request: dict[str, Any] = {
+                self.table_name: [{"DeleteRequest": {"Key": key}} for key in keys[start : start + _BATCH_WRITE_LIMIT]]
+            }
+            while request:
+                answer = dynamodb().batch_write_item(RequestItems=request)
+                request = answer.get("UnprocessedItems") or {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -248,6 +248,25 @@ class HookStore:
             raise
         return True
 
+    def acquire_probe(self, hook_id: int, now: datetime, lease_until: datetime) -> bool:
+        """Claim the one probe a recovering hook may have in flight; False when another sender holds it."""
+        try:
+            dynamodb().update_item(
+                TableName=self.table_name,
+                Key=_hook_key(hook_id),
+                UpdateExpression="SET probe_until = :until",
+                ConditionExpression=(
+                    "attribute_exists(#pk) AND (attribute_not_exists(probe_until) OR probe_until < :now)"
+                ),
+                ExpressionAttributeNames={"#pk": _TABLE.partition_key},
+                ExpressionAttributeValues=to_item({":until": _iso(lease_until), ":now": _iso(now)}),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     # --- helpers ---------------------------------------------------------------------------------------------
     def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -261,7 +280,8 @@ class HookStore:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    """One fixed format, so stored instants compare correctly as strings."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds") if moment else None
 
 
 def _null_safe(value: Any) -> dict[str, Any]:

@@ -29,7 +29,11 @@ def idempotency_key(event_uuid: str, hook_id: int) -> str:
 
 
 class DeliveryTask(BaseModel):
-    """The SQS message of one delivery. The body travels inline, or is read from the event's stored payload."""
+    """The SQS message of one delivery. The body travels inline, or is read from the event's stored payload.
+
+    ``queued_at`` is when the fan-out first queued it (its age counts from there); ``not_before`` is when a retry or a
+    hold may be attempted.
+    """
 
     hook_id: int
     event_uuid: str
@@ -38,6 +42,7 @@ class DeliveryTask(BaseModel):
     body: str | None = None
     attempt: int = 1
     queued_at: datetime
+    not_before: datetime | None = None
 
     @property
     def log_trigger(self) -> str:

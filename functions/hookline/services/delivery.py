@@ -1,12 +1,24 @@
-"""The sender: a batch of delivery tasks becomes concurrent POSTs, log items and failure-state updates."""
+"""The sender: a batch of delivery tasks becomes concurrent POSTs, logs, failure-state updates and retries.
+
+Each task is, in order of the checks:
+- dropped and logged when its hook was deleted;
+- parked as ``expired`` when it is older than the maximum age;
+- held (hidden on the queue, not counted) until its ``not_before`` or its hook's ``disabled_until``;
+- parked as ``hook_disabled`` when its hook is disabled for good;
+- held briefly when its hook is recovering and another delivery is the probe;
+- otherwise sent. A failure is retried on its own schedule (a new message, same Idempotency-Key), or parked as
+  ``exhausted`` when the schedule or the maximum age runs out.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,6 +28,9 @@ from hookline import settings
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.adapters.hook_store import HookStore
 from hookline.adapters.http_client import HttpSender, LoopRunner, OutboundRequest
+from hookline.adapters.ops_events import DELIVERY_EXHAUSTED, HOOK_DISABLED, HOOK_RE_ENABLED, OpsEvent, put_ops_events
+from hookline.adapters.queue import OutgoingMessage, hide_messages, send_messages
+from hookline.clock import CLOCK
 from hookline.domain.delivery import (
     DeliveryLog,
     DeliveryResult,
@@ -28,19 +43,51 @@ from hookline.domain.delivery import (
     redact_headers,
 )
 from hookline.domain.events import HookKind
-from hookline.domain.hook_state import HookState, after_failure, after_success, is_executable
+from hookline.domain.hook_state import (
+    FAILURE_THRESHOLD,
+    AlertStatus,
+    HookState,
+    after_failure,
+    after_success,
+    alert_status,
+)
 from hookline.domain.hooks import Hook
+from hookline.domain.retry import EXHAUSTED, EXPIRED, next_attempt, parse_retry_after
 
 logger = Logger(service=settings.SERVICE_NAME)
 
 HOOK_DELETED = "Hook was deleted; the delivery was dropped"
 PAYLOAD_MISSING = "The event's payload is no longer stored"
+PARKED_HOOK_DISABLED = "hook_disabled"
 _FAILURE_METRICS = {
-    FailureClass.CLIENT: "DeliveryFailed4xx",
-    FailureClass.SERVER: "DeliveryFailed5xx",
-    FailureClass.INTERNAL: "DeliveryFailedInternal",
+    FailureClass.CLIENT: settings.METRIC_FAILED_4XX,
+    FailureClass.SERVER: settings.METRIC_FAILED_5XX,
+    FailureClass.INTERNAL: settings.METRIC_FAILED_INTERNAL,
 }
 _STATE_WRITE_ATTEMPTS = 10
+Prepared = tuple[dict[str, str], "OutboundRequest | None", int]  # headers, request (None: no body), hook id
+Sent = tuple[dict[str, str], DeliveryResult]
+
+
+@dataclass(frozen=True)
+class QueuedTask:
+    """A delivery task as received: the message it came in, so it can be held."""
+
+    task: DeliveryTask
+    message_id: str
+    receipt_handle: str
+    receive_count: int
+
+
+@dataclass(frozen=True)
+class SenderPolicy:
+    """Limits of holding and retrying (from settings; the local stack's tests lower max_hold_seconds)."""
+
+    max_age: timedelta = timedelta(hours=settings.DEFAULT_DELIVERY_MAX_AGE_HOURS)
+    max_hold_seconds: int = settings.SQS_MAX_VISIBILITY_SECONDS
+    max_receive_count: int = settings.DELIVERY_QUEUE.max_receive_count
+    probe_lease: timedelta = timedelta(seconds=settings.PROBE_LEASE_SECONDS)
+    per_hook_concurrency: int = settings.PER_HOOK_CONCURRENCY
 
 
 @dataclass
@@ -49,8 +96,22 @@ class SendReport:
     succeeded: int = 0
     failed: int = 0
     dropped: int = 0
-    skipped_disabled: int = 0
+    held: int = 0
+    parked: int = 0
+    retried: int = 0
     logs: list[DeliveryLog] = field(default_factory=list)
+    keep_message_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Batch:
+    """What one batch writes, queues and hides, gathered so each goes out in batched calls."""
+
+    logs: list[DeliveryLog] = field(default_factory=list)
+    parked: list[dict[str, Any]] = field(default_factory=list)
+    requeue: list[OutgoingMessage] = field(default_factory=list)
+    hide: list[tuple[str, int]] = field(default_factory=list)
+    ops: list[OpsEvent] = field(default_factory=list)
 
 
 @dataclass
@@ -59,60 +120,221 @@ class DeliverySender:
     delivery_store: DeliveryStore
     http: HttpSender
     context: RequestContext
+    queue_url: str = ""
+    bus_name: str = settings.DEFAULT_BUS_NAME
+    policy: SenderPolicy = field(default_factory=SenderPolicy)
     metrics: Metrics | None = None
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Callable[[], datetime] = CLOCK.now
+    jitter: Callable[[], float] = random.random
 
     @staticmethod
-    def parse_record(record: SQSRecord) -> DeliveryTask:
-        return DeliveryTask.model_validate_json(record.body)
+    def parse_record(record: SQSRecord) -> QueuedTask:
+        return QueuedTask(
+            task=DeliveryTask.model_validate_json(record.body),
+            message_id=record.message_id,
+            receipt_handle=record.receipt_handle,
+            receive_count=int(record.attributes.approximate_receive_count or 1),
+        )
 
-    def deliver(self, tasks: list[DeliveryTask]) -> SendReport:
+    def deliver(self, queued: list[QueuedTask]) -> SendReport:
         now = self.clock()
-        hooks = self.hook_store.get_many(task.hook_id for task in tasks)
-        report = SendReport()
-        logs: list[DeliveryLog] = []
-
-        live: list[tuple[DeliveryTask, Hook]] = []
-        for task in tasks:
-            hook = hooks.get(task.hook_id)
+        hooks = self.hook_store.get_many(item.task.hook_id for item in queued)
+        report, batch = SendReport(), _Batch()
+        probes: set[int] = set()
+        to_send: list[tuple[QueuedTask, Hook]] = []
+        for item in queued:
+            hook = hooks.get(item.task.hook_id)
             if hook is None:
                 report.dropped += 1
-                logs.append(self._log(task, None, {}, DeliveryResult(0.0, internal_error=HOOK_DELETED), now))
-            elif hook.kind is not HookKind.SYSTEM and not is_executable(hook.state, now):
-                report.skipped_disabled += 1
-                logger.info("Hook not executable; delivery skipped", extra={"hook_id": hook.id})
+                batch.logs.append(self._log(item.task, None, {}, DeliveryResult(0.0, internal_error=HOOK_DELETED), now))
+            elif now - item.task.queued_at > self.policy.max_age:
+                self._park(item.task, EXPIRED, now, batch, report)
+            elif item.task.not_before is not None and item.task.not_before > now:
+                self._hold(item, item.task.not_before, now, batch, report)
+            elif hook.kind is HookKind.SYSTEM:
+                to_send.append((item, hook))
+            elif (status := hook.alert_status(now)) is AlertStatus.DISABLED:
+                self._park(item.task, PARKED_HOOK_DISABLED, now, batch, report)
+            elif status is AlertStatus.TEMPORARILY_DISABLED:
+                assert hook.disabled_until is not None
+                self._hold(item, hook.disabled_until + timedelta(seconds=1), now, batch, report)
+            elif hook.recent_failures > FAILURE_THRESHOLD and not self._is_probe(hook, now, probes):
+                self._hold(item, now + self.policy.probe_lease, now, batch, report)
             else:
-                live.append((task, hook))
+                to_send.append((item, hook))
 
-        bodies = self.delivery_store.get_payloads(task.event_uuid for task, _ in live if task.body is None)
-        requests: list[OutboundRequest] = []
-        sendable: list[tuple[DeliveryTask, Hook, dict[str, str]]] = []
-        timestamp = int(now.timestamp())
-        for task, hook in live:
-            body = task.body if task.body is not None else bodies.get(task.event_uuid)
-            headers = delivery_headers(hook, task, self.context, timestamp)
-            if body is None:
-                logs.append(self._log(task, hook, headers, DeliveryResult(0.0, internal_error=PAYLOAD_MISSING), now))
-                continue
-            requests.append(OutboundRequest(hook.url, headers, body.encode(), hook.enable_ssl_verification))
-            sendable.append((task, hook, headers))
-
-        results = LoopRunner.run(self.http.send_all(requests)) if requests else []
+        results = self._send(to_send, now)
         outcomes: dict[int, list[bool]] = defaultdict(list)
-        for (task, hook, headers), result in zip(sendable, results, strict=True):
-            logs.append(self._log(task, hook, headers, result, now))
+        for (item, hook), (headers, result) in zip(to_send, results, strict=True):
+            batch.logs.append(self._log(item.task, hook, headers, result, now))
             outcomes[hook.id].append(result.succeeded)
             report.attempted += 1
             report.succeeded += result.succeeded
             report.failed += not result.succeeded
-        self._record_metrics(results)
 
-        self.delivery_store.write_items([self.delivery_store.log_item(log) for log in logs])
-        for hook_id, results_of_hook in outcomes.items():
-            if hooks[hook_id].kind is not HookKind.SYSTEM:
-                self._apply_outcomes(hooks[hook_id], results_of_hook, now)
-        report.logs = logs
+        states = {
+            hook_id: self._apply_outcomes(hooks[hook_id], successes, now, batch)
+            for hook_id, successes in outcomes.items()
+            if hooks[hook_id].kind is not HookKind.SYSTEM
+        }
+        for (item, hook), (_, result) in zip(to_send, results, strict=True):
+            if not result.succeeded:
+                self._retry_or_park(item.task, hook, result, states.get(hook.id), now, batch, report)
+
+        self._flush(batch)
+        self._record_metrics([result for _, result in results], report)
+        report.logs = batch.logs
         return report
+
+    # --- decisions -------------------------------------------------------------------------------------------
+    def _is_probe(self, hook: Hook, now: datetime, probes: set[int]) -> bool:
+        """A recovering hook gets one delivery through: the probe. The rest wait for its outcome."""
+        if hook.id in probes:
+            return False
+        if self.hook_store.acquire_probe(hook.id, now, now + self.policy.probe_lease):
+            probes.add(hook.id)
+            return True
+        return False
+
+    def _hold(self, item: QueuedTask, until: datetime, now: datetime, batch: _Batch, report: SendReport) -> None:
+        """Keep the message for later without counting a failure: hide it, or re-queue it near the redrive limit."""
+        seconds = max(1, min(int((until - now).total_seconds()) + 1, self.policy.max_hold_seconds))
+        report.held += 1
+        if item.receive_count < self.policy.max_receive_count - 1:
+            batch.hide.append((item.receipt_handle, seconds))
+            report.keep_message_ids.append(item.message_id)
+        else:
+            task = item.task.model_copy(update={"not_before": until})
+            delay = min(seconds, settings.SQS_MAX_DELAY_SECONDS)
+            batch.requeue.append(OutgoingMessage(task.model_dump_json(exclude_none=True), delay))
+
+    def _park(self, task: DeliveryTask, reason: str, now: datetime, batch: _Batch, report: SendReport) -> None:
+        report.parked += 1
+        batch.parked.append(self.delivery_store.parked_item(task, reason, now))
+        if reason != PARKED_HOOK_DISABLED:
+            batch.ops.append(
+                OpsEvent(
+                    DELIVERY_EXHAUSTED,
+                    {
+                        "hook_id": task.hook_id,
+                        "event_uuid": task.event_uuid,
+                        "idempotency_key": task.idempotency_key,
+                        "attempts": task.attempt,
+                        "reason": reason,
+                    },
+                )
+            )
+
+    def _retry_or_park(
+        self,
+        task: DeliveryTask,
+        hook: Hook,
+        result: DeliveryResult,
+        state: HookState | None,
+        now: datetime,
+        batch: _Batch,
+        report: SendReport,
+    ) -> None:
+        if state is not None and alert_status(state, now) is AlertStatus.DISABLED:
+            self._park(task, PARKED_HOOK_DISABLED, now, batch, report)
+            return
+        decision = next_attempt(
+            task.attempt,
+            task.queued_at,
+            now,
+            jitter_unit=self.jitter(),
+            throttled=result.status_code == 429 or result.internal_error == "Request timed out",
+            retry_after=parse_retry_after(_header(result.response_headers, "retry-after"), now),
+            disabled_until=state.disabled_until if state is not None else None,
+            max_age=self.policy.max_age,
+        )
+        if decision.at is None:
+            self._park(task, decision.ended or EXHAUSTED, now, batch, report)
+            return
+        report.retried += 1
+        retry = task.model_copy(update={"attempt": task.attempt + 1, "not_before": decision.at})
+        delay = max(
+            0,
+            min(int((decision.at - now).total_seconds()), settings.SQS_MAX_DELAY_SECONDS, self.policy.max_hold_seconds),
+        )
+        batch.requeue.append(OutgoingMessage(retry.model_dump_json(exclude_none=True), delay))
+
+    # --- sending ---------------------------------------------------------------------------------------------
+    def _send(
+        self, to_send: list[tuple[QueuedTask, Hook]], now: datetime
+    ) -> list[tuple[dict[str, str], DeliveryResult]]:
+        bodies = self.delivery_store.get_payloads(item.task.event_uuid for item, _ in to_send if item.task.body is None)
+        timestamp = int(now.timestamp())
+        prepared: list[Prepared] = []
+        for item, hook in to_send:
+            headers = delivery_headers(hook, item.task, self.context, timestamp)
+            body = item.task.body if item.task.body is not None else bodies.get(item.task.event_uuid)
+            request = (
+                None
+                if body is None
+                else OutboundRequest(hook.url, headers, body.encode(), hook.enable_ssl_verification)
+            )
+            prepared.append((headers, request, hook.id))
+        if not prepared:
+            return []
+        results = LoopRunner.run(self._send_limited(prepared))
+        return [(headers, result) for (headers, _, _), result in zip(prepared, results, strict=True)]
+
+    async def _send_limited(
+        self, prepared: list[tuple[dict[str, str], OutboundRequest | None, int]]
+    ) -> list[DeliveryResult]:
+        """Concurrent sends, at most ``per_hook_concurrency`` at once to any one hook."""
+        limits: dict[int, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(self.policy.per_hook_concurrency))
+
+        async def one(request: OutboundRequest | None, hook_id: int) -> DeliveryResult:
+            if request is None:
+                return DeliveryResult(0.0, internal_error=PAYLOAD_MISSING)
+            async with limits[hook_id]:
+                return await self.http.send(request)
+
+        return list(await asyncio.gather(*(one(request, hook_id) for _, request, hook_id in prepared)))
+
+    # --- state, logs, metrics --------------------------------------------------------------------------------
+    def _apply_outcomes(self, hook: Hook, successes: list[bool], now: datetime, batch: _Batch) -> HookState:
+        """Fold this batch's outcomes into the hook's state with a conditional write, re-reading on a race."""
+        state = hook.state
+        for _ in range(_STATE_WRITE_ATTEMPTS):
+            new = _fold(state, successes, now)
+            if new is None:
+                return state
+            if self.hook_store.replace_state(hook.id, state, new):
+                self._state_events(hook, state, new, now, batch)
+                return new
+            current = self.hook_store.get(hook.id)
+            if current is None:
+                return state
+            state = current.state
+        logger.warning("Hook state kept changing; outcome not recorded", extra={"hook_id": hook.id})
+        return state
+
+    @staticmethod
+    def _state_events(hook: Hook, old: HookState, new: HookState, now: datetime, batch: _Batch) -> None:
+        before, after = alert_status(old, now), alert_status(new, now)
+        detail = {"hook_id": hook.id, "scope": hook.scope_key, "recent_failures": new.recent_failures}
+        if after is not AlertStatus.EXECUTABLE and after is not before:
+            batch.ops.append(
+                OpsEvent(HOOK_DISABLED, {**detail, "alert_status": after.value, "disabled_until": new.disabled_until})
+            )
+        elif new.recent_failures == 0 and old.recent_failures > FAILURE_THRESHOLD:
+            batch.ops.append(OpsEvent(HOOK_RE_ENABLED, detail))
+
+    def _flush(self, batch: _Batch) -> None:
+        """Logs and parked items first, then the retries, then the holds: a crash before a step repeats it."""
+        self.delivery_store.write_items([self.delivery_store.log_item(log) for log in batch.logs] + batch.parked)
+        if batch.requeue:
+            send_messages(self.queue_url, batch.requeue)
+        if batch.hide:
+            hide_messages(self.queue_url, batch.hide)
+        if batch.ops:
+            try:
+                put_ops_events(self.bus_name, batch.ops)
+            except Exception:  # an alerting side channel must not fail deliveries
+                logger.exception("Could not put operational events")
 
     def _log(
         self, task: DeliveryTask, hook: Hook | None, headers: dict[str, str], result: DeliveryResult, now: datetime
@@ -132,33 +354,28 @@ class DeliverySender:
             result=result,
         )
 
-    def _apply_outcomes(self, hook: Hook, successes: list[bool], now: datetime) -> None:
-        """Fold this batch's outcomes into the hook's state with a conditional write, re-reading on a race."""
-        state = hook.state
-        for _ in range(_STATE_WRITE_ATTEMPTS):
-            new = _fold(state, successes, now)
-            if new is None:
-                return
-            if self.hook_store.replace_state(hook.id, state, new):
-                return
-            current = self.hook_store.get(hook.id)
-            if current is None:
-                return
-            state = current.state
-        logger.warning("Hook state kept changing; outcome not recorded", extra={"hook_id": hook.id})
-
-    def _record_metrics(self, results: list[DeliveryResult]) -> None:
+    def _record_metrics(self, results: list[DeliveryResult], report: SendReport) -> None:
         """One EMF data point per count per batch, and each attempt's latency."""
-        if self.metrics is None or not results:
+        if self.metrics is None:
             return
-        self.metrics.add_metric("Deliveries", MetricUnit.Count, len(results))
-        self.metrics.add_metric("DeliverySucceeded", MetricUnit.Count, sum(r.succeeded for r in results))
+        counts = {
+            settings.METRIC_DELIVERIES: len(results),
+            settings.METRIC_SUCCEEDED: sum(r.succeeded for r in results),
+            settings.METRIC_HELD: report.held,
+            settings.METRIC_PARKED: report.parked,
+            settings.METRIC_RETRIED: report.retried,
+        }
         for failure_class, name in _FAILURE_METRICS.items():
-            failed = sum(r.failure_class is failure_class for r in results)
-            if failed:
-                self.metrics.add_metric(name, MetricUnit.Count, failed)
+            counts[name] = sum(r.failure_class is failure_class for r in results)
+        for name, count in counts.items():
+            if count:
+                self.metrics.add_metric(name, MetricUnit.Count, count)
         for result in results:
-            self.metrics.add_metric("DeliveryLatency", MetricUnit.Milliseconds, result.duration_s * 1000)
+            self.metrics.add_metric(settings.METRIC_LATENCY, MetricUnit.Milliseconds, result.duration_s * 1000)
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((value for key, value in headers.items() if key.lower() == name), None)
 
 
 def _fold(state: HookState, successes: list[bool], now: datetime) -> HookState | None:

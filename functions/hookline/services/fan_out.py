@@ -15,7 +15,7 @@ from hookline import settings
 from hookline.adapters.aws import sqs
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.adapters.hook_store import HookStore, ScopeRoutes
-from hookline.adapters.queue import send_messages
+from hookline.adapters.queue import OutgoingMessage, send_messages
 from hookline.domain.delivery import DeliveryTask, idempotency_key
 from hookline.domain.envelope import IncomingEvent, InvalidEvent, NamespaceRef, parse_event
 from hookline.domain.events import HookKind
@@ -47,6 +47,7 @@ class FanOutReport:
     deliveries: int = 0
     unmatched_events: int = 0
     per_event: dict[str, list[int]] = field(default_factory=dict)
+    keep_message_ids: tuple[str, ...] = ()
 
 
 @dataclass
@@ -87,7 +88,7 @@ class FanOut:
 
         report = FanOutReport(events=len(events))
         payload_items: list[dict[str, Any]] = []
-        messages: list[str] = []
+        messages: list[OutgoingMessage] = []
         for event in events:
             hook_ids = matching_hook_ids(event, routes)
             report.per_event[event.event_uuid] = hook_ids
@@ -106,7 +107,7 @@ class FanOut:
                     body=inline,
                     queued_at=now,
                 )
-                messages.append(task.model_dump_json(exclude_none=True))
+                messages.append(OutgoingMessage(task.model_dump_json(exclude_none=True)))
         self.delivery_store.write_items(payload_items)
         send_messages(self.delivery_queue_url, messages)
         report.deliveries = len(messages)

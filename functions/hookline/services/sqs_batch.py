@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Collection
+from typing import Any, Protocol, TypeVar
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -13,11 +13,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 T = TypeVar("T")
 
 
+class BatchOutcome(Protocol):
+    @property
+    def keep_message_ids(self) -> Collection[str]:
+        """Messages to leave on the queue (reported as batch item failures): held, not failed."""
+        ...
+
+
 def process_sqs_batch(
     event: dict[str, Any],
     context: LambdaContext,
     parse: Callable[[SQSRecord], T | None],
-    act: Callable[[list[T]], object],
+    act: Callable[[list[T]], BatchOutcome],
 ) -> PartialItemFailureResponse:
     """A record whose parse raises is reported as a batch item failure; the rest go to ``act`` together.
 
@@ -34,5 +41,6 @@ def process_sqs_batch(
         event=event, record_handler=record_handler, processor=BatchProcessor(EventType.SQS), context=context
     )
     if parsed:
-        act(parsed)
+        outcome = act(parsed)
+        response["batchItemFailures"].extend({"itemIdentifier": message_id} for message_id in outcome.keep_message_ids)
     return response
