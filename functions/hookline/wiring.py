@@ -42,4 +42,4 @@ def delivery_sender() -> DeliverySender:
 
 @cache
 def hook_admin() -> HookAdmin:
-    return HookAdmin(HookStore())
+    return HookAdmin(HookStore(), DeliveryStore(), delivery_sender(), runtime_config().delivery_queue_url)

@@ -12,6 +12,7 @@ from infra.local.stack import LocalStack
 
 @pytest.fixture(scope="module")
 def running(stack: LocalStack) -> Iterator[LocalStack]:
+    stack.drain_queues()
     stack.run_pollers()
     yield stack
     stack.stop_pollers()

@@ -80,10 +80,12 @@ def test_large_payloads_are_stored_once_and_read_at_send_time(quiet_stack: Local
         assert "request_data" not in log  # the log points at the one stored payload
 
 
-def test_failures_count_and_the_fourth_disables_for_a_minute(quiet_stack: LocalStack, receiver: Receiver) -> None:
+def test_failures_count_and_the_fourth_disables_for_a_minute(
+    quiet_stack: LocalStack, receiver: Receiver, scratch_queue: str
+) -> None:
     receiver.statuses["/failing"] = 500
     hook = _hook("sender%2Ffailing", receiver.url("/failing"))
-    sender = replace(delivery_sender(), clock=lambda: T0)
+    sender = replace(delivery_sender(), clock=lambda: T0, queue_url=scratch_queue)
     for attempt in range(1, 5):
         report = sender.deliver([_queued(_task(hook.id, f"ev-fail-{attempt}"))])
         assert report.failed == 1
@@ -94,10 +96,12 @@ def test_failures_count_and_the_fourth_disables_for_a_minute(quiet_stack: LocalS
     assert [log["response_status"] for log in logs] == ["500"] * 4
 
 
-def test_fifty_concurrent_failures_leave_exactly_four(quiet_stack: LocalStack, receiver: Receiver) -> None:
+def test_fifty_concurrent_failures_leave_exactly_four(
+    quiet_stack: LocalStack, receiver: Receiver, scratch_queue: str
+) -> None:
     receiver.statuses["/burst"] = 503
     hook = _hook("sender%2Fburst", receiver.url("/burst"))
-    sender = replace(delivery_sender(), clock=lambda: T0)
+    sender = replace(delivery_sender(), clock=lambda: T0, queue_url=scratch_queue)
     start = threading.Barrier(50)
 
     def one(index: int) -> None:

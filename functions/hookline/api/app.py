@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hookline import settings
 from hookline.api.auth import is_admin
-from hookline.api.models import HookCreate, HookUpdate, hook_out
+from hookline.api.models import HookCreate, HookUpdate, RecoverRequest, hook_out
 from hookline.domain.events import HookKind
 from hookline.domain.hooks import Hook
 from hookline.services.hook_admin import ApiError, Namespace
@@ -179,6 +179,15 @@ def _delete(namespace: Namespace, hook_id: int) -> Response[Any]:
     return Response(status_code=204, body="")
 
 
+def _test(namespace: Namespace, hook_id: int, trigger: str) -> Response[Any]:
+    hook_admin().test(namespace, hook_id, trigger)
+    return json_response(201, {"message": "201 Created"})
+
+
+def _recover(namespace: Namespace, hook_id: int, request: RecoverRequest) -> Response[Any]:
+    return json_response(201, hook_admin().recover(namespace, hook_id, request.since, request.until))
+
+
 def _ns(kind: HookKind, ref: str | None = None, *, creating: bool = False) -> Namespace:
     return hook_admin().namespace(kind, ref, creating=creating)
 
@@ -208,6 +217,16 @@ def delete_project_hook(project_ref: str, hook_id: int) -> Response[Any]:
     return _delete(_ns(HookKind.PROJECT, project_ref), hook_id)
 
 
+@app.post("/api/v4/projects/<project_ref>/hooks/<hook_id>/test/<trigger>")
+def test_project_hook(project_ref: str, hook_id: int, trigger: str) -> Response[Any]:
+    return _test(_ns(HookKind.PROJECT, project_ref), hook_id, trigger)
+
+
+@app.post("/api/v4/projects/<project_ref>/hooks/<hook_id>/recover")
+def recover_project_hook(project_ref: str, hook_id: int, request: Annotated[RecoverRequest, Body()]) -> Response[Any]:
+    return _recover(_ns(HookKind.PROJECT, project_ref), hook_id, request)
+
+
 @app.get("/api/v4/groups/<group_ref>/hooks")
 def list_group_hooks(group_ref: str, page: Page = 1, per_page: PerPage = 20) -> Response[Any]:
     return _list(_ns(HookKind.GROUP, group_ref), page, per_page)
@@ -233,6 +252,16 @@ def delete_group_hook(group_ref: str, hook_id: int) -> Response[Any]:
     return _delete(_ns(HookKind.GROUP, group_ref), hook_id)
 
 
+@app.post("/api/v4/groups/<group_ref>/hooks/<hook_id>/test/<trigger>")
+def test_group_hook(group_ref: str, hook_id: int, trigger: str) -> Response[Any]:
+    return _test(_ns(HookKind.GROUP, group_ref), hook_id, trigger)
+
+
+@app.post("/api/v4/groups/<group_ref>/hooks/<hook_id>/recover")
+def recover_group_hook(group_ref: str, hook_id: int, request: Annotated[RecoverRequest, Body()]) -> Response[Any]:
+    return _recover(_ns(HookKind.GROUP, group_ref), hook_id, request)
+
+
 @app.get("/api/v4/hooks")
 def list_system_hooks(page: Page = 1, per_page: PerPage = 20) -> Response[Any]:
     return _list(_ns(HookKind.SYSTEM), page, per_page)
@@ -251,3 +280,9 @@ def get_system_hook(hook_id: int) -> Response[Any]:
 @app.delete("/api/v4/hooks/<hook_id>")
 def delete_system_hook(hook_id: int) -> Response[Any]:
     return _delete(_ns(HookKind.SYSTEM), hook_id)
+
+
+@app.post("/api/v4/hooks/<hook_id>")
+def test_system_hook(hook_id: int) -> Response[Any]:
+    """GitLab's system hook test: a push event."""
+    return _test(_ns(HookKind.SYSTEM), hook_id, "push_events")

@@ -74,6 +74,13 @@ class HookCreate(HookUpdate):
     url: str
 
 
+class RecoverRequest(BaseModel):
+    """Re-queue the deliveries parked between ``since`` and ``until`` (default: now)."""
+
+    since: datetime
+    until: datetime | None = None
+
+
 class KeyOnly(BaseModel):
     key: str
 

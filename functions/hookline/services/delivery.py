@@ -163,10 +163,13 @@ class DeliverySender:
             else:
                 to_send.append((item, hook))
 
-        results = self._send(to_send, now)
+        results = self._send([(item.task, hook) for item, hook in to_send], now)
         outcomes: dict[int, list[bool]] = defaultdict(list)
         for (item, hook), (headers, result) in zip(to_send, results, strict=True):
             batch.logs.append(self._log(item.task, hook, headers, result, now))
+            if result.internal_error == PAYLOAD_MISSING:  # Hookline's loss, not the receiver's failure
+                report.dropped += 1
+                continue
             outcomes[hook.id].append(result.succeeded)
             report.attempted += 1
             report.succeeded += result.succeeded
@@ -178,13 +181,24 @@ class DeliverySender:
             if hooks[hook_id].kind is not HookKind.SYSTEM
         }
         for (item, hook), (_, result) in zip(to_send, results, strict=True):
-            if not result.succeeded:
+            if not result.succeeded and result.internal_error != PAYLOAD_MISSING:
                 self._retry_or_park(item.task, hook, result, states.get(hook.id), now, batch, report)
 
         self._flush(batch)
         self._record_metrics([result for _, result in results], report)
         report.logs = batch.logs
         return report
+
+    def send_test(self, hook: Hook, task: DeliveryTask) -> DeliveryResult:
+        """A forced delivery (hook test): sent even when the hook is disabled; a success re-enables the hook."""
+        now = self.clock()
+        batch = _Batch()
+        ((headers, result),) = self._send([(task, hook)], now)
+        batch.logs.append(self._log(task, hook, headers, result, now, request_data=task.body))
+        if hook.kind is not HookKind.SYSTEM:
+            self._apply_outcomes(hook, [result.succeeded], now, batch)
+        self._flush(batch)
+        return result
 
     # --- decisions -------------------------------------------------------------------------------------------
     def _is_probe(self, hook: Hook, now: datetime, probes: set[int]) -> bool:
@@ -260,29 +274,22 @@ class DeliverySender:
         batch.requeue.append(OutgoingMessage(retry.model_dump_json(exclude_none=True), delay))
 
     # --- sending ---------------------------------------------------------------------------------------------
-    def _send(
-        self, to_send: list[tuple[QueuedTask, Hook]], now: datetime
-    ) -> list[tuple[dict[str, str], DeliveryResult]]:
-        bodies = self.delivery_store.get_payloads(item.task.event_uuid for item, _ in to_send if item.task.body is None)
+    def _send(self, to_send: list[tuple[DeliveryTask, Hook]], now: datetime) -> list[Sent]:
+        bodies = self.delivery_store.get_payloads(task.event_uuid for task, _ in to_send if task.body is None)
         timestamp = int(now.timestamp())
         prepared: list[Prepared] = []
-        for item, hook in to_send:
-            headers = delivery_headers(hook, item.task, self.context, timestamp)
-            body = item.task.body if item.task.body is not None else bodies.get(item.task.event_uuid)
-            request = (
-                None
-                if body is None
-                else OutboundRequest(hook.url, headers, body.encode(), hook.enable_ssl_verification)
-            )
+        for task, hook in to_send:
+            headers = delivery_headers(hook, task, self.context, timestamp)
+            body = task.body if task.body is not None else bodies.get(task.event_uuid)
+            verify = hook.enable_ssl_verification
+            request = None if body is None else OutboundRequest(hook.url, headers, body.encode(), verify)
             prepared.append((headers, request, hook.id))
         if not prepared:
             return []
         results = LoopRunner.run(self._send_limited(prepared))
         return [(headers, result) for (headers, _, _), result in zip(prepared, results, strict=True)]
 
-    async def _send_limited(
-        self, prepared: list[tuple[dict[str, str], OutboundRequest | None, int]]
-    ) -> list[DeliveryResult]:
+    async def _send_limited(self, prepared: list[Prepared]) -> list[DeliveryResult]:
         """Concurrent sends, at most ``per_hook_concurrency`` at once to any one hook."""
         limits: dict[int, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(self.policy.per_hook_concurrency))
 
@@ -337,7 +344,13 @@ class DeliverySender:
                 logger.exception("Could not put operational events")
 
     def _log(
-        self, task: DeliveryTask, hook: Hook | None, headers: dict[str, str], result: DeliveryResult, now: datetime
+        self,
+        task: DeliveryTask,
+        hook: Hook | None,
+        headers: dict[str, str],
+        result: DeliveryResult,
+        now: datetime,
+        request_data: str | None = None,
     ) -> DeliveryLog:
         return DeliveryLog(
             log_id=log_id_for(now, random.randrange(1000)),
@@ -346,7 +359,7 @@ class DeliverySender:
             trigger=task.log_trigger,
             url=masked_url(hook.url) if hook else "",
             request_headers=redact_headers(headers),
-            request_data=None,
+            request_data=request_data,
             event_uuid=task.event_uuid,
             idempotency_key=task.idempotency_key,
             attempt=task.attempt,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -16,6 +16,7 @@ from hookline.adapters.aws import sqs
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.adapters.hook_store import HookStore, ScopeRoutes
 from hookline.adapters.queue import OutgoingMessage, send_messages
+from hookline.clock import CLOCK
 from hookline.domain.delivery import DeliveryTask, idempotency_key
 from hookline.domain.envelope import IncomingEvent, InvalidEvent, NamespaceRef, parse_event
 from hookline.domain.events import HookKind
@@ -56,7 +57,7 @@ class FanOut:
     delivery_store: DeliveryStore
     delivery_queue_url: str
     dead_letter_url: str
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    clock: Callable[[], datetime] = CLOCK.now
 
     def parse_record(self, record: SQSRecord) -> IncomingEvent | None:
         """An EventBridge envelope from the ingest queue. A contract breach goes to the DLQ at once, with its reason."""

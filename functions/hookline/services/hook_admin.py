@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
+from hookline.adapters.delivery_store import DeliveryStore
 from hookline.adapters.hook_store import HookNotFound, HookStore
+from hookline.adapters.queue import OutgoingMessage, send_messages
 from hookline.api.models import HookCreate, HookUpdate
+from hookline.clock import CLOCK
 from hookline.domain.branch_filter import BranchFilterStrategy, InvalidBranchFilter, validate_branch_filter
+from hookline.domain.delivery import DeliveryResult, DeliveryTask, idempotency_key
 from hookline.domain.events import DEFAULT_TRIGGERS, TRIGGERS_BY_KIND, HookKind
+from hookline.domain.hook_state import AlertStatus
 from hookline.domain.hooks import Hook, namespace_key, normalize_path
+from hookline.domain.samples import TRIGGER_EVENTS, sample_payload
 from hookline.domain.url_policy import InvalidUrl, validate_url_syntax
+from hookline.services.delivery import DeliverySender
 
 _PATH_SEGMENT = r"[A-Za-z0-9_.][A-Za-z0-9_.-]*"
 _FULL_PATH = re.compile(rf"^{_PATH_SEGMENT}(?:/{_PATH_SEGMENT})*$")
@@ -45,10 +54,16 @@ def _namespace_label(kind: HookKind) -> str:
     return "Project" if kind is HookKind.PROJECT else "Group"
 
 
+RECOVER_LIMIT = 500
+
+
 @dataclass
 class HookAdmin:
     store: HookStore
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    deliveries: DeliveryStore
+    sender: DeliverySender
+    delivery_queue_url: str
+    clock: Callable[[], datetime] = CLOCK.now
 
     # --- namespaces ------------------------------------------------------------------------------------------
     def namespace(self, kind: HookKind, raw_ref: str | None, *, creating: bool = False) -> Namespace:
@@ -124,6 +139,47 @@ class HookAdmin:
             self.store.delete(hook)
         except HookNotFound:
             raise not_found() from None
+
+    # --- test and recover ------------------------------------------------------------------------------------
+    def test(self, namespace: Namespace, hook_id: int, trigger: str) -> DeliveryResult:
+        """Send a sample event now, even to a disabled hook; a 2xx re-enables it. Anything else is a 422."""
+        hook = self.get(namespace, hook_id)
+        if trigger not in TRIGGERS_BY_KIND[hook.kind]:
+            raise ApiError(400, error="trigger does not have a valid value")
+        now = self.clock()
+        event_uuid = str(uuid.uuid4())
+        task = DeliveryTask(
+            hook_id=hook.id,
+            event_uuid=event_uuid,
+            event_name=TRIGGER_EVENTS[trigger].name,
+            idempotency_key=idempotency_key(event_uuid, hook.id),
+            body=json.dumps(sample_payload(hook, trigger, now), separators=(",", ":")),
+            queued_at=now,
+        )
+        result = self.sender.send_test(hook, task)
+        if result.status_code is None or not 200 <= result.status_code < 300:
+            reason = result.internal_error or f"the receiver answered {result.status_code}"
+            raise ApiError(422, message=f"Hook execution failed: {reason}")
+        return result
+
+    def recover(self, namespace: Namespace, hook_id: int, since: datetime, until: datetime | None) -> dict[str, int]:
+        """Queue a hook's parked deliveries (parked in [since, until]) again, up to RECOVER_LIMIT per call."""
+        hook = self.get(namespace, hook_id)
+        now = self.clock()
+        if hook.alert_status(now) is not AlertStatus.EXECUTABLE:
+            raise ApiError(422, message="Hook is disabled; a successful test re-enables it before recovery")
+        parked = self.deliveries.parked(hook.id, since, until or now)
+        chosen = parked[:RECOVER_LIMIT]
+        fresh = {"attempt": 1, "queued_at": now, "not_before": None}
+        send_messages(
+            self.delivery_queue_url,
+            [
+                OutgoingMessage(task.model_copy(update=fresh).model_dump_json(exclude_none=True))
+                for _, task, _ in chosen
+            ],
+        )
+        self.deliveries.delete_items([key for key, _, _ in chosen])
+        return {"recovered": len(chosen), "remaining": len(parked) - len(chosen)}
 
 
 def _checked_fields(
