@@ -129,8 +129,14 @@ class DeliverySender:
 
     @staticmethod
     def parse_record(record: SQSRecord) -> QueuedTask:
+        """A malformed task fails its record, and reaches the DLQ after maxReceiveCount; the reason is logged."""
+        try:
+            task = DeliveryTask.model_validate_json(record.body)
+        except ValueError as error:
+            logger.warning("Malformed delivery task", extra={"message_id": record.message_id, "reason": str(error)})
+            raise
         return QueuedTask(
-            task=DeliveryTask.model_validate_json(record.body),
+            task=task,
             message_id=record.message_id,
             receipt_handle=record.receipt_handle,
             receive_count=int(record.attributes.approximate_receive_count or 1),
@@ -219,8 +225,7 @@ class DeliverySender:
             report.keep_message_ids.append(item.message_id)
         else:
             task = item.task.model_copy(update={"not_before": until})
-            delay = min(seconds, settings.SQS_MAX_DELAY_SECONDS)
-            batch.requeue.append(OutgoingMessage(task.model_dump_json(exclude_none=True), delay))
+            batch.requeue.append(OutgoingMessage(task.model_dump_json(exclude_none=True), self._delay(until, now)))
 
     def _park(self, task: DeliveryTask, reason: str, now: datetime, batch: _Batch, report: SendReport) -> None:
         report.parked += 1
@@ -267,11 +272,12 @@ class DeliverySender:
             return
         report.retried += 1
         retry = task.model_copy(update={"attempt": task.attempt + 1, "not_before": decision.at})
-        delay = max(
-            0,
-            min(int((decision.at - now).total_seconds()), settings.SQS_MAX_DELAY_SECONDS, self.policy.max_hold_seconds),
-        )
-        batch.requeue.append(OutgoingMessage(retry.model_dump_json(exclude_none=True), delay))
+        batch.requeue.append(OutgoingMessage(retry.model_dump_json(exclude_none=True), self._delay(decision.at, now)))
+
+    def _delay(self, until: datetime, now: datetime) -> int:
+        """DelaySeconds for a re-queued message: SQS's 15 min at most; a later one hops (held again on receipt)."""
+        wait = int((until - now).total_seconds())
+        return max(0, min(wait, settings.SQS_MAX_DELAY_SECONDS, self.policy.max_hold_seconds))
 
     # --- sending ---------------------------------------------------------------------------------------------
     def _send(self, to_send: list[tuple[DeliveryTask, Hook]], now: datetime) -> list[Sent]:
