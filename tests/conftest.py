@@ -13,7 +13,7 @@ from infra.local.stack import LocalStack
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
     """The local stack on free ports, pollers stopped: each tier decides how records are processed."""
-    local = LocalStack(aws_port=0, api_port=0, start_pollers=False).start()
+    local = LocalStack(aws_port=0, api_port=0, start_pollers=False, max_hold_seconds=1).start()
     yield local
     local.stop()
 

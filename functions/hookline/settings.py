@@ -123,13 +123,15 @@ METRIC_LATENCY = "DeliveryLatency"  # milliseconds
 METRIC_HELD = "DeliveriesHeld"
 METRIC_PARKED = "DeliveriesParked"
 METRIC_RETRIED = "DeliveriesRetried"
+METRIC_HOOKS_DISABLED = "HooksDisabled"
 USER_AGENT = "Hookline/0.1.0"
 #: Bodies up to this size travel inside the delivery message; larger ones are read from the stored payload.
 INLINE_BODY_LIMIT = 16 * 1024
 
 #: Retries and holds: SQS delays a message at most 15 min; a received message can be hidden for at most 12 h.
 SQS_MAX_DELAY_SECONDS = 900
-SQS_MAX_VISIBILITY_SECONDS = 12 * 3600
+#: SQS caps a message's visibility at 12 h from its receipt; a hold keeps a margin for the time the batch took.
+SQS_MAX_VISIBILITY_SECONDS = 12 * 3600 - 15 * 60
 #: Caps every hold and retry delay (seconds). The local stack's tests lower it so a moved clock is noticed at once.
 MAX_HOLD_ENV = "HOOKLINE_MAX_HOLD_SECONDS"
 DELIVERY_MAX_AGE_ENV = "HOOKLINE_DELIVERY_MAX_AGE_HOURS"

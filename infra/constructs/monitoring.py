@@ -123,4 +123,20 @@ class Monitoring(Construct):
                 width=12,
             ),
         )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Held, retried and parked deliveries",
+                left=[
+                    _metric(settings.METRIC_HELD, label="held (hook disabled or retry not due)"),
+                    _metric(settings.METRIC_RETRIED, label="retries queued"),
+                    _metric(settings.METRIC_PARKED, label="parked (disabled for good, expired, exhausted)"),
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Hooks disabled",
+                left=[_metric(settings.METRIC_HOOKS_DISABLED, label="hooks disabled (temporarily or for good)")],
+                width=12,
+            ),
+        )
         self.dashboard.add_widgets(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +18,9 @@ class Received:
     path: str
     headers: httpx.Headers  # case-insensitive, as a web framework gives them
     body: bytes
+    status: int = 200
+    arrived: float = 0.0  # time.monotonic() when the request came in
+    answered: float = 0.0  # ... and when its answer was sent
 
     @property
     def json(self) -> Any:
@@ -41,6 +45,7 @@ class Receiver:
                 return
 
             def do_POST(self) -> None:
+                arrived = time.monotonic()
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status = receiver.statuses.get(self.path, 200)
                 reply = b'{"ok": true}'
@@ -49,7 +54,8 @@ class Receiver:
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
                 self.wfile.write(reply)
-                received = Received(self.path, httpx.Headers(list(self.headers.items())), body)
+                headers = httpx.Headers(list(self.headers.items()))
+                received = Received(self.path, headers, body, status, arrived, time.monotonic())
                 if on_request is not None:
                     on_request(received)
                 with receiver.changed:

@@ -37,6 +37,8 @@ class LocalStack:
     host: str = "127.0.0.1"
     admin_token: str = ""
     outbound_allowlist: str = LOCAL_ALLOWLIST
+    #: Caps holds and retry delays; tests set 1 s so a clock moved forward is noticed at once.
+    max_hold_seconds: int | None = None
     start_pollers: bool = True
     environment: dict[str, str] = field(default_factory=dict)
     pollers: list[SqsPoller] = field(default_factory=list)
@@ -68,6 +70,8 @@ class LocalStack:
             settings.OUTBOUND_ALLOWLIST_ENV: self.outbound_allowlist,
             settings.INSTANCE_URL_ENV: self.api_url,
         }
+        if self.max_hold_seconds is not None:
+            base_env[settings.MAX_HOLD_ENV] = str(self.max_hold_seconds)
         os.environ.update(base_env)
         self.environment = {**base_env, **create_resources(self.session())}
         os.environ.update(self.environment)

@@ -29,6 +29,8 @@ def test_dashboard_widgets(stack: HooklineStack, template: Template, logical_id:
         "Delivery latency",
         "Age of oldest message",
         "Dead-letter queue depth",
+        "Held, retried and parked deliveries",
+        "Hooks disabled",
     ):
         assert f'"title":"{title}' in body, title
     assert json.dumps(settings.METRICS_NAMESPACE) in body
@@ -39,6 +41,10 @@ def test_dashboard_widgets(stack: HooklineStack, template: Template, logical_id:
         "DeliveryFailed5xx",
         "DeliveryFailedInternal",
         "DeliveryLatency",
+        "DeliveriesHeld",
+        "DeliveriesParked",
+        "DeliveriesRetried",
+        "HooksDisabled",
     ):
         assert f'"{metric}","service","{settings.SERVICE_NAME}"' in body, metric
     assert '"expression":"100 * succeeded / deliveries"' in body

@@ -266,3 +266,24 @@ def test_a_delivery_held_near_the_redrive_limit_is_requeued_not_dead_lettered(
     (requeued,) = harness.receive()
     assert requeued.receive_count == 1 and requeued.task.not_before == T0 + timedelta(hours=17, seconds=1)
     assert requeued.task.idempotency_key == task.idempotency_key
+
+
+def test_what_holding_costs_in_sqs_requests(quiet_stack: LocalStack, scratch_queue: str, receiver: Receiver) -> None:
+    """Ten deliveries to a hook disabled for 24 h: one hop hides the batch for almost 12 h with one call."""
+    from hookline.adapters import aws
+    from infra.local.request_counter import RequestCounter
+
+    harness = Harness(quiet_stack, scratch_queue)
+    harness.sender = replace(harness.sender, policy=SenderPolicy())  # production caps: hide up to 12 h
+    hook = harness.hook(receiver.url("/day-off"), HookState(20, T0 + timedelta(hours=24)))
+    harness.enqueue(hook, 10)
+    queued = harness.receive()
+    counter = RequestCounter().attach(aws.sqs(), aws.dynamodb())
+    report = harness.sender.deliver(queued)
+    counter.detach()
+    assert report.held == 10 and len(report.keep_message_ids) == 10
+    sqs_calls = {name: n for name, n in counter.calls.items() if name.startswith("SQS.")}
+    assert sqs_calls == {"SQS.ChangeMessageVisibilityBatch": 1}
+    # per held delivery and hour: (1 receive + 1 visibility change) / 10 deliveries / 11.75 h
+    assert (1 + 1) / 10 / 11.75 < 0.02
+    assert harness.receive() == []  # hidden

@@ -99,6 +99,7 @@ class SendReport:
     held: int = 0
     parked: int = 0
     retried: int = 0
+    hooks_disabled: int = 0
     logs: list[DeliveryLog] = field(default_factory=list)
     keep_message_ids: list[str] = field(default_factory=list)
 
@@ -191,6 +192,7 @@ class DeliverySender:
                 self._retry_or_park(item.task, hook, result, states.get(hook.id), now, batch, report)
 
         self._flush(batch)
+        report.hooks_disabled = sum(event.detail_type == HOOK_DISABLED for event in batch.ops)
         self._record_metrics([result for _, result in results], report)
         report.logs = batch.logs
         return report
@@ -383,6 +385,7 @@ class DeliverySender:
             settings.METRIC_HELD: report.held,
             settings.METRIC_PARKED: report.parked,
             settings.METRIC_RETRIED: report.retried,
+            settings.METRIC_HOOKS_DISABLED: report.hooks_disabled,
         }
         for failure_class, name in _FAILURE_METRICS.items():
             counts[name] = sum(r.failure_class is failure_class for r in results)

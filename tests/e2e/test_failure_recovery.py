@@ -1,0 +1,72 @@
+"""A receiver that fails and then recovers, on the local stack, with the clock moved instead of waited on."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import gitlab
+
+from hookline import settings
+from hookline.clock import CLOCK
+from hookline.wiring import hook_admin
+from infra.local.receiver import Receiver, wait_until
+from infra.local.stack import LocalStack
+
+PATH = "/recovering"
+
+
+def _put_pushes(stack: LocalStack, count: int) -> list[str]:
+    entries = [
+        {
+            "Source": "gitlab.test",
+            "DetailType": "Push Hook",
+            "Detail": json.dumps(
+                {"scope": {"project": {"path": "recovery/svc"}}, "payload": {"ref": "refs/heads/main", "n": i}}
+            ),
+            "EventBusName": settings.bus_name(),
+        }
+        for i in range(count)
+    ]
+    answer = stack.client("events").put_events(Entries=entries)
+    assert answer["FailedEntryCount"] == 0
+    return [entry["EventId"] for entry in answer["Entries"]]
+
+
+def test_disabled_window_probe_then_backlog_with_original_keys(
+    running: LocalStack, gl: gitlab.Gitlab, receiver: Receiver
+) -> None:
+    hook = gl.projects.get("recovery/svc", lazy=True).hooks.create({"url": receiver.url(PATH)})
+    receiver.statuses[PATH] = 500
+    sender = next(p for p in running.pollers if p.name == "SenderFunction")
+
+    first = _put_pushes(running, 4)
+    receiver.wait_for(lambda requests: len([r for r in requests if r.path == PATH]) >= 4)
+    stored = wait_until(lambda: (h := hook_admin().store.get(hook.id)) and h.recent_failures >= 4 and h)
+    assert stored.recent_failures == 4 and stored.disabled_until is not None
+    assert gl.projects.get("recovery/svc", lazy=True).hooks.get(hook.id).alert_status == "temporarily_disabled"
+    failed_keys = {r.headers["Idempotency-Key"] for r in receiver.to(PATH)}
+
+    # during the window: new events and the retries are held, never attempted, however often the sender looks
+    receiver.statuses[PATH] = 200
+    during = _put_pushes(running, 3)
+    batches = sender.batches
+    wait_until(lambda: sender.batches >= batches + 6, timeout=60)
+    assert len(receiver.to(PATH)) == 4
+    assert hook_admin().store.get(hook.id).recent_failures == 4  # holds are not failures
+
+    # the window ends: one probe first, then everything flows
+    CLOCK.advance(stored.disabled_until - CLOCK.now() + timedelta(seconds=2))
+    receiver.wait_for(
+        lambda requests: len([r for r in requests if r.path == PATH and r.status == 200]) >= 7, timeout=60
+    )
+    after = sorted((r for r in receiver.to(PATH) if r.status == 200), key=lambda r: r.arrived)
+    probe, backlog = after[0], after[1:]
+    assert all(probe.answered <= other.arrived for other in backlog), "the probe went alone"
+
+    delivered = {r.headers["Idempotency-Key"] for r in after}
+    assert len(after) == 7 and len(delivered) == 7  # each event once after recovery
+    assert failed_keys <= delivered  # the retries carried the original Idempotency-Keys
+    assert {r.headers["X-Gitlab-Event-UUID"] for r in after} == set(first) | set(during)
+    assert gl.projects.get("recovery/svc", lazy=True).hooks.get(hook.id).alert_status == "executable"
+    hook.delete()
