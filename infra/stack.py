@@ -53,6 +53,7 @@ class HooklineStack(Stack):
             delivery_queue=self.delivery.queue.queue,
             account_logging_role=logging_role,
         )
+        self.api.publish_events_to(self.ingest.bus)
         self.monitoring = Monitoring(self, "Monitoring", queues=[self.ingest.queue, self.delivery.queue])
 
         self.functions = [self.ingest.function, self.delivery.sender, self.api.function]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -12,7 +13,7 @@ from constructs import Construct
 
 from hookline import settings
 from infra.constructs.function import LOG_RETENTION, HooklineFunction
-from infra.constructs.storage import READ_ITEMS, Storage
+from infra.constructs.storage import READ_ITEMS, WRITE_ITEMS, Storage
 from infra.nag import INDEX_WILDCARD_REASON, acknowledge, index_wildcard_finding
 
 STAGE_NAME = "v1"
@@ -105,8 +106,9 @@ class Api(Construct):
         role = self.function.role
         # Read/write data covers TransactWriteItems, which IAM checks as its Put/Update/Delete/ConditionCheck parts.
         storage.hooks_table.grant_read_write_data(role)
-        storage.deliveries_table.grant(role, *READ_ITEMS)
-        delivery_queue.grant_send_messages(role)  # for test deliveries and resends, queued like any delivery
+        # Hook tests log their attempt; recover deletes the parked items it queues again (BatchWriteItem).
+        storage.deliveries_table.grant(role, *READ_ITEMS, *WRITE_ITEMS)
+        delivery_queue.grant_send_messages(role)  # recover re-queues parked deliveries
         self.admin_token.grant_read(role)
         acknowledge(role, index_wildcard_finding(storage.hooks_table), INDEX_WILDCARD_REASON)
 
@@ -149,3 +151,8 @@ class Api(Construct):
                 "CloudWatch role (context api_gateway_logging_role=false); access logs, the function's logs and X-Ray "
                 "still cover each request.",
             )
+
+    def publish_events_to(self, bus: events.IEventBus) -> None:
+        """A successful hook test re-enables the hook and says so on the bus."""
+        self.function.add_environment(settings.BUS_NAME_ENV, bus.event_bus_name)
+        bus.grant_put_events_to(self.function.role)
