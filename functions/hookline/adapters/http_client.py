@@ -9,8 +9,8 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
 
@@ -21,18 +21,17 @@ from hookline.domain.delivery import (
     capped_response_headers,
     split_userinfo,
 )
-from hookline.domain.url_policy import Allowlist, IPAddress, blocked_reason
+from hookline.domain.url_policy import Allowlist, IPAddress, blocked_reason, canonical_address, ip_literal
 
 T = TypeVar("T")
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
 
 
 async def resolve_host(host: str, port: int) -> list[IPAddress]:
-    """Every address the host resolves to (an IP literal resolves to itself)."""
-    try:
-        return [ipaddress.ip_address(host)]
-    except ValueError:
-        pass
+    """Every address the host resolves to (an IP literal, in any spelling, resolves to itself)."""
+    literal = ip_literal(host)
+    if literal is not None:
+        return [literal]
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
@@ -75,12 +74,14 @@ class HttpSender:
         parts = urlsplit(url)
         host = parts.hostname or ""
         try:
-            addresses = await self.resolver(host, parts.port or (443 if parts.scheme == "https" else 80))
-            reason = blocked_reason(host, addresses, self.allowlist)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            addresses = await self.resolver(host, port)
+            reason = blocked_reason(host, addresses, self.allowlist) if addresses else f"URL is blocked: {host}"
             if reason:
                 return DeliveryResult(duration_s=time.perf_counter() - started, internal_error=reason)
+            pinned, headers, extensions = _pinned(parts, host, addresses[0], request.headers)
             async with self._client(request.verify_tls).stream(
-                "POST", url, content=request.body, headers=request.headers, auth=credentials
+                "POST", pinned, content=request.body, headers=headers, auth=credentials, extensions=extensions
             ) as response:
                 body = bytearray()
                 async for chunk in response.aiter_raw():
@@ -95,6 +96,21 @@ class HttpSender:
                 )
         except (httpx.HTTPError, OSError, ValueError) as error:
             return DeliveryResult(duration_s=time.perf_counter() - started, internal_error=_describe(error))
+
+
+def _pinned(
+    parts: SplitResult, host: str, address: IPAddress, headers: dict[str, str]
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """Connect to the address that was checked (no second lookup to rebind), keeping Host and TLS SNI as the name."""
+    address = canonical_address(address)
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    netloc = f"{literal}:{parts.port}" if parts.port else literal
+    pinned = urlunsplit(parts._replace(netloc=netloc))
+    host_header = f"[{host}]" if ":" in host else host
+    if parts.port:
+        host_header = f"{host_header}:{parts.port}"
+    extensions = {"sni_hostname": host} if ip_literal(host) is None else {}
+    return pinned, {**headers, "Host": host_header}, extensions
 
 
 def _describe(error: Exception) -> str:

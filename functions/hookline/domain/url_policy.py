@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -31,6 +33,25 @@ _BLOCKED_NETWORKS: tuple[IPNetwork, ...] = tuple(
         "ff00::/8",
     )
 )
+
+
+_LEGACY_IPV4 = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
+
+
+def ip_literal(host: str) -> IPAddress | None:
+    """The address a host names literally, in any spelling a resolver accepts: ``127.1``, ``2130706433``,
+    ``0x7f000001`` and ``0177.0.0.1`` are all 127.0.0.1. None for a name."""
+    host = host.strip("[]")
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if _LEGACY_IPV4.match(host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
 
 
 class InvalidUrl(ValueError):
