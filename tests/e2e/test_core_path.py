@@ -13,21 +13,11 @@ from gidgetlab import sansio
 
 from hookline import settings
 from hookline.adapters.delivery_store import DeliveryStore
+from infra.local.cli import SAMPLE_PUSH
 from infra.local.receiver import Receiver, wait_until
 from infra.local.stack import LocalStack
 
-PUSH_PAYLOAD = {
-    "object_kind": "push",
-    "event_name": "push",
-    "before": "95790bf891e76fee5e1747ab589903a6a1f80f22",
-    "after": "da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
-    "ref": "refs/heads/main",
-    "user_username": "jsmith",
-    "project_id": 42,
-    "project": {"id": 42, "name": "api", "path_with_namespace": "acme/platform/api"},
-    "commits": [{"id": "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", "message": "Fix the thing"}],
-    "total_commits_count": 1,
-}
+PUSH_PAYLOAD = SAMPLE_PUSH["payload"]  # the quick start's push for acme/platform/api (id 42)
 
 
 @pytest.mark.parametrize("ref", ["crud/team/svc", 4242])
