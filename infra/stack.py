@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import App, CfnOutput, Stack
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from hookline import settings
@@ -57,6 +58,7 @@ class HooklineStack(Stack):
         self.monitoring = Monitoring(self, "Monitoring", queues=[self.ingest.queue, self.delivery.queue])
 
         self.functions = [self.ingest.function, self.delivery.sender, self.api.function]
+        self._client_certificate(self.node.try_get_context("client_cert_secret"))
         instance_url = self.node.try_get_context("instance_url") or self.api.base_url
         for function in self.functions:
             function.add_environment(settings.INSTANCE_URL_ENV, instance_url)
@@ -66,6 +68,15 @@ class HooklineStack(Stack):
         CfnOutput(self, "BusName", value=self.ingest.bus.event_bus_name, description="Put events on this bus")
         CfnOutput(self, "AdminTokenSecret", value=self.api.admin_token.secret_arn, description="Admin token secret")
         CfnOutput(self, "AlarmTopic", value=self.monitoring.topic.topic_arn, description="Subscribe to get alarms")
+
+    def _client_certificate(self, secret_name: str | None) -> None:
+        """Mutual TLS: the senders (the sender, and the API for hook tests) read the client certificate's secret."""
+        if not secret_name:
+            return
+        secret = secretsmanager.Secret.from_secret_name_v2(self, "ClientCertificate", secret_name)
+        for function in (self.delivery.sender, self.api.function):
+            function.add_environment(settings.CLIENT_CERT_SECRET_ENV, secret_name)
+            secret.grant_read(function.role)
 
 
 def _flag(value: object, *, default: bool) -> bool:

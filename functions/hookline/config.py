@@ -20,6 +20,7 @@ class RuntimeConfig:
     instance_url: str
     outbound_allowlist: Allowlist
     sender_policy: SenderPolicy
+    client_cert_secret: str | None
 
 
 @cache
@@ -32,6 +33,7 @@ def runtime_config() -> RuntimeConfig:
         bus_name=settings.bus_name(),
         instance_url=os.environ.get(settings.INSTANCE_URL_ENV, "https://hookline.invalid"),
         outbound_allowlist=Allowlist.parse(os.environ.get(settings.OUTBOUND_ALLOWLIST_ENV, "")),
+        client_cert_secret=os.environ.get(settings.CLIENT_CERT_SECRET_ENV) or None,
         sender_policy=SenderPolicy(
             max_age=timedelta(hours=max_age_hours),
             max_hold_seconds=min(max(max_hold, 1), settings.SQS_MAX_VISIBILITY_SECONDS),

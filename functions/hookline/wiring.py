@@ -10,6 +10,7 @@ from hookline import settings
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.adapters.hook_store import HookStore
 from hookline.adapters.http_client import HttpSender
+from hookline.adapters.tls import ClientCertificate
 from hookline.config import runtime_config
 from hookline.domain.delivery import RequestContext
 from hookline.services.delivery import DeliverySender
@@ -31,7 +32,12 @@ def delivery_sender() -> DeliverySender:
     return DeliverySender(
         HookStore(),
         DeliveryStore(),
-        HttpSender(config.outbound_allowlist),
+        HttpSender(
+            config.outbound_allowlist,
+            client_certificate=(
+                ClientCertificate.from_secret(config.client_cert_secret) if config.client_cert_secret else None
+            ),
+        ),
         RequestContext(instance_url=config.instance_url, user_agent=settings.USER_AGENT),
         queue_url=config.delivery_queue_url,
         bus_name=config.bus_name,

@@ -1,7 +1,9 @@
-"""CDK context overrides: `bus_name`, `instance_url`, `api_gateway_logging_role` (given as strings, like `cdk -c`)."""
+"""CDK context overrides: `bus_name`, `instance_url`, `api_gateway_logging_role`, `client_cert_secret` (given as
+strings, like `cdk -c`)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ CONTEXT = {
     "bus_name": "hookline-staging",
     "instance_url": "https://gitlab.example.com",
     "api_gateway_logging_role": "false",
+    "client_cert_secret": "hookline/client-certificate",
 }
 
 
@@ -51,3 +54,18 @@ def test_without_the_account_logging_role(overridden: Template) -> None:
 def test_nag_clean_as_well(stack: HooklineStack) -> None:
     report = AwsSolutionsChecks().validate_scope(stack)
     assert [v.rule_name for v in report.violations] == []
+
+
+def test_client_certificate_secret_is_read_by_the_senders_only(stack: HooklineStack, overridden: Template) -> None:
+    functions = overridden.find_resources("AWS::Lambda::Function")
+    with_cert = {
+        logical_id
+        for logical_id, function in functions.items()
+        if function["Properties"]["Environment"]["Variables"].get(settings.CLIENT_CERT_SECRET_ENV)
+        == CONTEXT["client_cert_secret"]
+    }
+    resolve = stack.resolve
+    expected = {resolve(f.function.node.default_child.logical_id) for f in (stack.delivery.sender, stack.api.function)}
+    assert with_cert == expected
+    policies = json.dumps(resolve(overridden.find_resources("AWS::IAM::Policy")))
+    assert policies.count("secret:hookline/client-certificate-??????") == 2

@@ -14,6 +14,7 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
 
+from hookline.adapters.tls import ClientCertificate, ssl_context
 from hookline.domain.delivery import (
     REQUEST_TIMEOUT_SECONDS,
     RESPONSE_BODY_LIMIT,
@@ -47,9 +48,15 @@ class OutboundRequest:
 class HttpSender:
     """Sends deliveries concurrently. Redirects are not followed: a 3xx counts as success (Standard Webhooks)."""
 
-    def __init__(self, allowlist: Allowlist, resolver: Resolver = resolve_host) -> None:
+    def __init__(
+        self,
+        allowlist: Allowlist,
+        resolver: Resolver = resolve_host,
+        client_certificate: ClientCertificate | None = None,
+    ) -> None:
         self.allowlist = allowlist
         self.resolver = resolver
+        self.client_certificate = client_certificate
         self._clients: dict[tuple[int, bool], httpx.AsyncClient] = {}
 
     def _client(self, verify: bool) -> httpx.AsyncClient:
@@ -57,7 +64,7 @@ class HttpSender:
         key = (id(asyncio.get_running_loop()), verify)
         if key not in self._clients:
             self._clients[key] = httpx.AsyncClient(
-                verify=verify,
+                verify=ssl_context(verify, self.client_certificate),
                 follow_redirects=False,
                 timeout=httpx.Timeout(REQUEST_TIMEOUT_SECONDS),
                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
