@@ -19,7 +19,7 @@ from typing import Any
 
 from hookline import settings
 from hookline.adapters.aws import dynamodb, from_item, to_item
-from hookline.domain.delivery import DeliveryLog, DeliveryTask
+from hookline.domain.delivery import DeliveryLog, DeliveryTask, log_id_for
 
 _TABLE = settings.DELIVERIES_TABLE
 _TTL = _TABLE.ttl_attribute or "expires_at"
@@ -68,17 +68,22 @@ class DeliveryStore:
 
     def get_payloads(self, event_uuids: Iterable[str]) -> dict[str, str]:
         """The stored bodies of these events (BatchGetItem), by event uuid."""
-        keys = [_payload_key(event_uuid) for event_uuid in dict.fromkeys(event_uuids)]
-        bodies: dict[str, str] = {}
+        items = self._batch_get([_payload_key(event_uuid) for event_uuid in dict.fromkeys(event_uuids)])
+        return {
+            item[_TABLE.partition_key]["S"].removeprefix("EVENT#"): zlib.decompress(item["body"]["B"]).decode()
+            for item in items
+        }
+
+    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """BatchGetItem, 100 keys a call, retrying what DynamoDB leaves unprocessed."""
+        found: list[dict[str, Any]] = []
         for start in range(0, len(keys), _BATCH_GET_LIMIT):
             request: dict[str, Any] = {self.table_name: {"Keys": keys[start : start + _BATCH_GET_LIMIT]}}
             while request:
                 answer = dynamodb().batch_get_item(RequestItems=request)
-                for item in answer["Responses"].get(self.table_name, []):
-                    event_uuid = item[_TABLE.partition_key]["S"].removeprefix("EVENT#")
-                    bodies[event_uuid] = zlib.decompress(item["body"]["B"]).decode()
+                found.extend(answer["Responses"].get(self.table_name, []))
                 request = answer.get("UnprocessedKeys") or {}
-        return bodies
+        return found
 
     # --- logs ------------------------------------------------------------------------------------------------
     def log_item(self, log: DeliveryLog) -> dict[str, Any]:
@@ -95,6 +100,7 @@ class DeliveryStore:
                     "hook_id": log.hook_id,
                     "event_uuid": log.event_uuid,
                     "attempt": log.attempt,
+                    "url_hash": log.url_hash,
                     "created_at": log.created_at.isoformat(),
                     _TTL: _epoch(log.created_at + timedelta(seconds=settings.LOG_TTL_SECONDS)),
                     "blob": compress(blob),
@@ -125,14 +131,38 @@ class DeliveryStore:
             ScanIndexForward=False,
             Limit=limit,
         )
-        logs = []
-        for item in answer["Items"]:
-            values = from_item(item)
-            if int(values[_TTL]) <= _epoch(now):
-                continue
-            values.update(decompress(bytes(values.pop("blob"))))
-            logs.append(values)
-        return logs
+        return _expanded(answer["Items"], now)
+
+    def log_index(self, hook_id: int, now: datetime) -> list[tuple[int, str]]:
+        """(log id, response_status) of each of a hook's unexpired logs, newest first; blobs are not read."""
+        oldest = log_id_for(now - timedelta(seconds=settings.LOG_TTL_SECONDS), 0)
+        paginator = dynamodb().get_paginator("query")
+        index: list[tuple[int, str]] = []
+        for page in paginator.paginate(
+            TableName=self.table_name,
+            KeyConditionExpression="#pk = :pk AND #sk BETWEEN :low AND :high",
+            ProjectionExpression="log_id, response_status, #ttl",
+            ExpressionAttributeNames={"#pk": _TABLE.partition_key, "#sk": _TABLE.sort_key, "#ttl": _TTL},
+            ExpressionAttributeValues=to_item(
+                {":pk": f"HOOK#{hook_id}", ":low": _log_sort_key(oldest), ":high": "LOG#~"}
+            ),
+            ScanIndexForward=False,
+        ):
+            index.extend(
+                (int(item["log_id"]["N"]), item["response_status"]["S"])
+                for item in page["Items"]
+                if int(item[_TTL]["N"]) > _epoch(now)
+            )
+        return index
+
+    def get_logs(self, hook_id: int, log_ids: list[int], now: datetime) -> list[dict[str, Any]]:
+        """These logs of a hook that exist and have not expired, expanded, in the order asked (BatchGetItem)."""
+        keys = [
+            to_item({_TABLE.partition_key: f"HOOK#{hook_id}", _TABLE.sort_key: _log_sort_key(log_id)})
+            for log_id in dict.fromkeys(log_ids)
+        ]
+        found = {int(log["log_id"]): log for log in _expanded(self._batch_get(keys), now)}
+        return [found[log_id] for log_id in log_ids if log_id in found]
 
     # --- parked deliveries -----------------------------------------------------------------------------------
     def parked_item(self, task: DeliveryTask, reason: str, now: datetime) -> dict[str, Any]:
@@ -175,3 +205,15 @@ class DeliveryStore:
             while request:
                 answer = dynamodb().batch_write_item(RequestItems=request)
                 request = answer.get("UnprocessedItems") or {}
+
+
+def _expanded(items: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """Log items as plain values with their blob expanded; expired ones (TTL deletion lags) left out."""
+    logs = []
+    for item in items:
+        values = from_item(item)
+        if int(values[_TTL]) <= _epoch(now):
+            continue
+        values.update(decompress(bytes(values.pop("blob"))))
+        logs.append(values)
+    return logs

@@ -7,7 +7,7 @@ import json
 import math
 from collections.abc import Mapping
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, unquote, urlencode
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -17,7 +17,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hookline import settings
 from hookline.api.auth import is_admin
-from hookline.api.models import HookCreate, HookUpdate, RecoverRequest, hook_out
+from hookline.api.models import (
+    HookCreate,
+    HookUpdate,
+    RecoverRequest,
+    ValueBody,
+    event_log_out,
+    hook_out,
+    namespace_out,
+)
+from hookline.config import runtime_config
+from hookline.domain.delivery import STATUS_CATEGORIES, STATUS_CODES
 from hookline.domain.events import HookKind
 from hookline.domain.hooks import Hook
 from hookline.services.hook_admin import ApiError, Namespace
@@ -26,6 +36,16 @@ from hookline.wiring import hook_admin
 logger = Logger(service=settings.SERVICE_NAME)
 
 MAX_PER_PAGE = 100
+OPENAPI_PATH = "/api/v4/openapi.json"
+DOCS_PATH = "/api/v4/docs"
+#: The API description is public (it holds no data); every other request needs the admin token.
+PUBLIC_PATHS = frozenset({OPENAPI_PATH, DOCS_PATH})
+OPENAPI_INFO: dict[str, Any] = {
+    "title": "Hookline",
+    "version": "4",
+    "description": "GitLab REST API v4 compatible webhook management (PRIVATE-TOKEN or Authorization: Bearer).",
+}
+MAX_EVENTS_PER_PAGE = 20
 Page = Annotated[int, Query(ge=1)]
 PerPage = Annotated[int, Query(ge=1)]
 
@@ -44,6 +64,8 @@ class GitLabApiResolver(APIGatewayRestResolver):
     """Authenticates every request before routing and validation, and reads GitLab's other parameter encodings."""
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if event.get("httpMethod") == "GET" and event.get("path") in PUBLIC_PATHS:
+            return super().resolve(event, context)
         headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
         bearer = headers.get("authorization", "")
         token = headers.get("private-token") or (bearer[7:].strip() if bearer.lower().startswith("bearer ") else "")
@@ -87,6 +109,17 @@ def _as_json_body(event: Mapping[str, Any], headers: dict[str, str]) -> Mapping[
 
 
 app = GitLabApiResolver(enable_validation=True)
+app.enable_swagger(path=DOCS_PATH, **OPENAPI_INFO)
+
+
+def openapi_json() -> str:
+    """The OpenAPI document Powertools generates from the routes (``docs/openapi.json`` is a copy)."""
+    return app.get_openapi_json_schema(**OPENAPI_INFO)
+
+
+@app.get(OPENAPI_PATH, include_in_schema=False)
+def openapi_document() -> Response[Any]:
+    return Response(status_code=200, content_type="application/json", body=openapi_json())
 
 
 @app.exception_handler(ApiError)
@@ -125,12 +158,16 @@ def _unexpected(error: Exception) -> Response[Any]:
     return json_response(500, {"message": "500 Internal Server Error"})
 
 
-def paginated(items: list[Any], page: int, per_page: int) -> Response[Any]:
-    """GitLab's offset pagination: the X-* headers and a Link header with full URLs."""
+def paginated(items: list[Any], page: int, per_page: int, total: int | None = None) -> Response[Any]:
+    """GitLab's offset pagination: the X-* headers and a Link header with full URLs.
+
+    ``items`` is the whole list, or only the page asked for when ``total`` is given.
+    """
     per_page = min(per_page, MAX_PER_PAGE)
-    total = len(items)
-    total_pages = max(1, math.ceil(total / per_page))
     start = (page - 1) * per_page
+    if total is None:
+        total, items = len(items), items[start : start + per_page]
+    total_pages = max(1, math.ceil(total / per_page))
     event = app.current_event
     host = event.headers.get("Host") or event.headers.get("host") or "localhost"
     proto = event.headers.get("X-Forwarded-Proto") or event.headers.get("x-forwarded-proto") or "https"
@@ -150,7 +187,7 @@ def paginated(items: list[Any], page: int, per_page: int) -> Response[Any]:
     if headers["X-Prev-Page"]:
         links = {"prev": page - 1, **links}
     headers["Link"] = ", ".join(f'<{page_url(number)}>; rel="{rel}"' for rel, number in links.items())
-    return json_response(200, items[start : start + per_page], headers)
+    return json_response(200, items, headers)
 
 
 # --- hooks of each kind ------------------------------------------------------------------------------------------
@@ -277,6 +314,11 @@ def get_system_hook(hook_id: int) -> Response[Any]:
     return _get(_ns(HookKind.SYSTEM), hook_id)
 
 
+@app.put("/api/v4/hooks/<hook_id>")
+def update_system_hook(hook_id: int, request: Annotated[HookUpdate, Body()]) -> Response[Any]:
+    return _update(_ns(HookKind.SYSTEM), hook_id, request)
+
+
 @app.delete("/api/v4/hooks/<hook_id>")
 def delete_system_hook(hook_id: int) -> Response[Any]:
     return _delete(_ns(HookKind.SYSTEM), hook_id)
@@ -286,3 +328,89 @@ def delete_system_hook(hook_id: int) -> Response[Any]:
 def test_system_hook(hook_id: int) -> Response[Any]:
     """GitLab's system hook test: a push event."""
     return _test(_ns(HookKind.SYSTEM), hook_id, "push_events")
+
+
+# --- namespaces ----------------------------------------------------------------------------------------------
+def _namespace_body(kind: HookKind, ref: str) -> Response[Any]:
+    namespace = _ns(kind, ref)
+    return json_response(200, namespace_out(kind, namespace.id, namespace.path, runtime_config().instance_url))
+
+
+@app.get("/api/v4/projects/<project_ref>")
+def get_project(project_ref: str) -> Response[Any]:
+    """A project Hookline knows (from a hook registration or an event), by id or URL-encoded full path."""
+    return _namespace_body(HookKind.PROJECT, project_ref)
+
+
+@app.get("/api/v4/groups/<group_ref>")
+def get_group(group_ref: str) -> Response[Any]:
+    """A group Hookline knows (from a hook registration or an event), by id or URL-encoded full path."""
+    return _namespace_body(HookKind.GROUP, group_ref)
+
+
+# --- recent events, resend, url variables and custom headers (project and group hooks) -------------------------
+def _statuses(status: str | None) -> frozenset[str]:
+    """GitLab's status filter: codes and categories, comma-separated."""
+    wanted = frozenset(part.strip() for part in (status or "").split(",") if part.strip())
+    if any(value not in STATUS_CODES and value not in STATUS_CATEGORIES for value in wanted):
+        raise ApiError(400, error="status does not have a valid value")
+    return wanted
+
+
+def _events(namespace: Namespace, hook_id: int, status: str | None, page: int, per_page: int) -> Response[Any]:
+    if per_page > MAX_EVENTS_PER_PAGE:
+        raise ApiError(400, error="per_page does not have a valid value")
+    logs, total = hook_admin().events(namespace, hook_id, _statuses(status), page, per_page)
+    return paginated([event_log_out(log, payload) for log, payload in logs], page, per_page, total)
+
+
+def _event(namespace: Namespace, hook_id: int, event_id: int) -> Response[Any]:
+    log, payload = hook_admin().event(namespace, hook_id, event_id)
+    return json_response(200, event_log_out(log, payload, details=True))
+
+
+def _resend(namespace: Namespace, hook_id: int, event_id: int) -> Response[Any]:
+    return json_response(201, {"response_status": hook_admin().resend(namespace, hook_id, event_id)})
+
+
+def _set_pair(namespace: Namespace, hook_id: int, field: str, key: str, value: str | None) -> Response[Any]:
+    hook_admin().set_pair(namespace, hook_id, field, unquote(key), value)
+    return Response(status_code=204, body="")
+
+
+def _register_hook_extras(kind: HookKind, collection: str) -> None:
+    """The routes GitLab has for project and group hooks alike; ``ref`` is the namespace's id or encoded path."""
+    base = f"/api/v4/{collection}/<ref>/hooks/<hook_id>"
+
+    @app.get(f"{base}/events", operation_id=f"list_{kind}_hook_events")
+    def list_events(
+        ref: str, hook_id: int, status: str | None = None, page: Page = 1, per_page: PerPage = 20
+    ) -> Response[Any]:
+        return _events(_ns(kind, ref), hook_id, status, page, per_page)
+
+    @app.get(f"{base}/events/<event_id>", operation_id=f"get_{kind}_hook_event")
+    def get_event(ref: str, hook_id: int, event_id: int) -> Response[Any]:
+        return _event(_ns(kind, ref), hook_id, event_id)
+
+    @app.post(f"{base}/events/<event_id>/resend", operation_id=f"resend_{kind}_hook_event")
+    def resend_event(ref: str, hook_id: int, event_id: int) -> Response[Any]:
+        return _resend(_ns(kind, ref), hook_id, event_id)
+
+    for field in ("url_variables", "custom_headers"):
+        _register_pair_routes(kind, base, field)
+
+
+def _register_pair_routes(kind: HookKind, base: str, field: str) -> None:
+    """``PUT`` (body ``value``) and ``DELETE`` of one url variable or custom header: 204."""
+
+    @app.put(f"{base}/{field}/<key>", operation_id=f"set_{kind}_hook_{field}")
+    def set_value(ref: str, hook_id: int, key: str, request: Annotated[ValueBody, Body()]) -> Response[Any]:
+        return _set_pair(_ns(kind, ref), hook_id, field, key, request.value)
+
+    @app.delete(f"{base}/{field}/<key>", operation_id=f"delete_{kind}_hook_{field}")
+    def delete_value(ref: str, hook_id: int, key: str) -> Response[Any]:
+        return _set_pair(_ns(kind, ref), hook_id, field, key, None)
+
+
+_register_hook_extras(HookKind.PROJECT, "projects")
+_register_hook_extras(HookKind.GROUP, "groups")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +12,22 @@ from hookline.domain.branch_filter import BranchFilterStrategy
 from hookline.domain.delivery import masked_url
 from hookline.domain.events import TRIGGERS_BY_KIND, HookKind
 from hookline.domain.hooks import Hook
+from hookline.domain.templates import TEMPLATE_MAX_LENGTH
 
 ALL_TRIGGERS = TRIGGERS_BY_KIND[HookKind.GROUP] + ("repository_update_events",)
-TEMPLATE_MAX_LENGTH = 4096
+
+
+class KeyValue(BaseModel):
+    """One url variable or custom header as GitLab takes them: ``{"key": ..., "value": ...}``."""
+
+    key: str
+    value: str
+
+
+class ValueBody(BaseModel):
+    """The body of ``PUT …/url_variables/:key`` and ``PUT …/custom_headers/:key``."""
+
+    value: str
 
 
 class _TriggerFields(BaseModel):
@@ -66,6 +80,8 @@ class HookUpdate(_TriggerFields):
     push_events_branch_filter: str | None = None
     branch_filter_strategy: BranchFilterStrategy | None = None
     custom_webhook_template: str | None = Field(default=None, max_length=TEMPLATE_MAX_LENGTH)
+    url_variables: list[KeyValue] | None = None
+    custom_headers: list[KeyValue] | None = None
 
 
 class HookCreate(HookUpdate):
@@ -135,10 +151,58 @@ def hook_out(hook: Hook, now: datetime) -> dict[str, Any]:
             "push_events_branch_filter": hook.push_events_branch_filter,
             "branch_filter_strategy": hook.branch_filter_strategy.value,
             "custom_webhook_template": hook.custom_webhook_template,
-            "url_variables": [],
-            "custom_headers": [],
+            "url_variables": [{"key": key} for key in hook.url_variables],
+            "custom_headers": [{"key": key} for key in hook.custom_headers],
             "token_present": bool(hook.token),
             "signing_token_present": False,
         }
     )
     return HookOut.model_validate(body).model_dump()
+
+
+class EventLogOut(BaseModel):
+    """A "Recent events" entry as GitLab's API answers it (``API::Entities::WebHookLog``)."""
+
+    id: int
+    url: str
+    trigger: str
+    request_headers: dict[str, str]
+    request_data: Any
+    response_headers: dict[str, str]
+    response_body: str
+    execution_duration: float
+    response_status: str
+    created_at: str
+
+
+def event_log_out(log: dict[str, Any], payload: str | None, *, details: bool = False) -> dict[str, Any]:
+    """The event log object; ``details`` adds the internal error message (Hookline's single-event answer)."""
+    data = log.get("request_data", payload)
+    try:
+        request_data = json.loads(data) if data is not None else None
+    except ValueError:
+        request_data = data
+    body = EventLogOut(
+        id=int(log["log_id"]),
+        url=log["url"],
+        trigger=log["trigger"],
+        request_headers=log["request_headers"],
+        request_data=request_data,
+        response_headers=log["response_headers"],
+        response_body=log["response_body"],
+        execution_duration=float(log["execution_duration"]),
+        response_status=log["response_status"],
+        created_at=gitlab_time(datetime.fromisoformat(log["created_at"])) or "",
+    ).model_dump()
+    if details:
+        body["internal_error_message"] = log.get("internal_error_message")
+    return body
+
+
+def namespace_out(kind: HookKind, namespace_id: int | None, path: str | None, instance_url: str) -> dict[str, Any]:
+    """A minimal project or group object. A namespace known only by its path has that path as its id."""
+    name = path.rsplit("/", 1)[-1] if path else str(namespace_id)
+    body: dict[str, Any] = {"id": namespace_id if namespace_id is not None else path, "name": name, "path": name}
+    body["path_with_namespace" if kind is HookKind.PROJECT else "full_path"] = path
+    body["web_url"] = f"{instance_url.rstrip('/')}/{path}" if path else None
+    return body

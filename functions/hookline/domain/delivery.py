@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel
 
-from hookline.domain.events import EVENT_TYPES_BY_NAME, HookKind, header_event_name
-from hookline.domain.hooks import Hook
+from hookline.domain.events import EVENT_TYPES, EVENT_TYPES_BY_NAME, EventType, HookKind, header_event_name
+from hookline.domain.hooks import Hook, UrlTemplateError, interpolated_url
+from hookline.domain.templates import TemplateError, render_template
 
 REDACTED = "[REDACTED]"
 INTERNAL_ERROR_STATUS = "internal error"
@@ -21,6 +25,7 @@ RESPONSE_HEADERS_LIMIT = 50
 RESPONSE_HEADER_VALUE_LIMIT = 1024
 REQUEST_TIMEOUT_SECONDS = 10.0
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d1f0e-5d0b-4a8e-9a41-1f5f0d2c7b10")
+EVENT_TYPES_BY_LOG_TRIGGER: dict[str, EventType] = {event.log_trigger: event for event in EVENT_TYPES}
 
 
 def idempotency_key(event_uuid: str, hook_id: int) -> str:
@@ -132,10 +137,104 @@ def delivery_headers(hook: Hook, task: DeliveryTask, context: RequestContext, ti
 
 
 _SECRET_HEADERS = frozenset({"x-gitlab-token", "authorization"})
+_DELIVERY_HEADER_NAMES = (
+    "Content-Type",
+    "User-Agent",
+    "Idempotency-Key",
+    "X-Gitlab-Event",
+    "X-Gitlab-Webhook-UUID",
+    "X-Gitlab-Instance",
+    "X-Gitlab-Event-UUID",
+    "X-Gitlab-Token",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "Host",
+    "Content-Length",
+)
 
 
-def redact_headers(headers: dict[str, str]) -> dict[str, str]:
-    return {name: REDACTED if name.lower() in _SECRET_HEADERS else value for name, value in headers.items()}
+def redact_headers(headers: dict[str, str], secret_names: frozenset[str] = frozenset()) -> dict[str, str]:
+    """Token, Authorization and the names in ``secret_names`` (lower case: the custom headers) show as [REDACTED]."""
+    secret = _SECRET_HEADERS | secret_names
+    return {name: REDACTED if name.lower() in secret else value for name, value in headers.items()}
+
+
+def url_hash(url: str) -> str:
+    """A digest of the URL a request went to (its variables filled), so a resend can tell whether it changed."""
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
+def current_url_hash(hook: Hook) -> str | None:
+    """The digest of the hook's interpolated URL now, or None when its template cannot be filled."""
+    try:
+        return url_hash(interpolated_url(hook.url, hook.url_variables))
+    except UrlTemplateError:
+        return None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A delivery as it will be sent and logged: the filled URL, the headers, the body, or why it cannot go.
+
+    ``rendered`` is the body a template produced (logged as request_data); ``secrets`` are the url variable and custom
+    header values, scrubbed from anything logged.
+    """
+
+    url: str
+    headers: dict[str, str]
+    logged_headers: dict[str, str]
+    body: str | None
+    rendered: str | None = None
+    error: str | None = None
+    url_hash: str | None = None
+    secrets: tuple[tuple[str, str], ...] = ()
+
+    def scrub(self, text: str | None) -> str | None:
+        """``text`` with every secret value replaced by its placeholder."""
+        if not text:
+            return text
+        for value, placeholder in self.secrets:
+            text = text.replace(value, placeholder)
+        return text
+
+
+def prepare_outgoing(
+    hook: Hook,
+    task: DeliveryTask,
+    body: str | None,
+    context: RequestContext,
+    timestamp: int,
+    *,
+    render: bool = True,
+) -> Outgoing:
+    """Fill the URL's variables, add the custom headers (delivery headers win), render the hook's template."""
+    custom = {
+        name: value
+        for name, value in hook.custom_headers.items()
+        if name.lower() not in {header.lower() for header in _DELIVERY_HEADER_NAMES}
+    }
+    headers = {**custom, **delivery_headers(hook, task, context, timestamp)}
+    logged = redact_headers(headers, frozenset(name.lower() for name in custom))
+    secrets = tuple(
+        [(value, f"{{{key}}}") for key, value in hook.url_variables.items()]
+        + [(value, REDACTED) for value in hook.custom_headers.values()]
+    )
+    outgoing = Outgoing(hook.url, headers, logged, body, secrets=secrets)
+    try:
+        url = interpolated_url(hook.url, hook.url_variables)
+    except UrlTemplateError as error:
+        return replace(outgoing, error=str(error))
+    outgoing = replace(outgoing, url=url, url_hash=url_hash(url))
+    if body is None or not render or not hook.custom_webhook_template:
+        return outgoing
+    try:
+        rendered = render_template(hook.custom_webhook_template, json.loads(body))
+    except TemplateError as error:
+        return replace(outgoing, body=None, rendered="{}", error=str(error))
+    except ValueError:
+        return replace(outgoing, body=None, rendered="{}", error="The event's payload is not JSON")
+    return replace(outgoing, body=rendered, rendered=rendered)
 
 
 def capped_response_headers(headers: list[tuple[str, str]]) -> dict[str, str]:
@@ -164,6 +263,7 @@ class DeliveryLog:
     attempt: int
     created_at: datetime
     result: DeliveryResult
+    url_hash: str | None = None  # of the interpolated URL it went to; a resend needs it unchanged
 
     def public_fields(self) -> dict[str, Any]:
         return {
@@ -177,6 +277,23 @@ class DeliveryLog:
             "internal_error_message": self.result.internal_error,
             "idempotency_key": self.idempotency_key,
         }
+
+
+#: The status filter of "Recent events": a code, or one of GitLab's categories.
+STATUS_CATEGORIES = {
+    "successful": range(200, 300),
+    "client_failure": range(400, 500),
+    "server_failure": range(500, 600),
+}
+STATUS_CODES = frozenset(str(status.value) for status in HTTPStatus)
+
+
+def status_matches(response_status: str, wanted: frozenset[str]) -> bool:
+    """Whether a logged response_status is one of the codes or categories wanted ("internal error" is none)."""
+    if not response_status.isdigit():
+        return False
+    code = int(response_status)
+    return response_status in wanted or any(code in STATUS_CATEGORIES.get(name, ()) for name in wanted)
 
 
 def log_id_for(created_at: datetime, entropy: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,61 @@ from hookline.domain.events import PUSH_HOOK, EventType, HookKind
 from hookline.domain.hook_state import AlertStatus, HookState, alert_status
 
 SYSTEM_SCOPE = "system"
+MAX_URL_VARIABLES = 20
+MAX_CUSTOM_HEADERS = 20
+URL_VARIABLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+CUSTOM_HEADER_NAME = re.compile(r"^[A-Za-z]+[0-9]*(?:[._-][A-Za-z0-9]+)*$")
+_URL_PLACEHOLDER = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
+INVALID_SCHEMA = "must be a valid json schema"
+
+
+class InvalidHookField(ValueError):
+    """A field breaks GitLab's model validation; answered as ``{"message": {field: [message]}}``."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field} {message}")
+        self.field = field
+        self.message = message
+
+
+def _check_pairs(
+    field: str, pairs: dict[str, str], limit: int, name: re.Pattern[str], max_value: int
+) -> dict[str, str]:
+    if len(pairs) > limit or any(
+        not name.match(key) or not 1 <= len(value) <= max_value for key, value in pairs.items()
+    ):
+        raise InvalidHookField(field, INVALID_SCHEMA)
+    return pairs
+
+
+def check_url_variables(variables: dict[str, str]) -> dict[str, str]:
+    """At most 20; keys ``^[A-Za-z_][A-Za-z0-9_]*$``; values 1 to 100 characters (GitLab's JSON schema)."""
+    return _check_pairs("url_variables", variables, MAX_URL_VARIABLES, URL_VARIABLE_KEY, 100)
+
+
+def check_custom_headers(headers: dict[str, str]) -> dict[str, str]:
+    """At most 20; names ``^[A-Za-z]+[0-9]*(?:[._-][A-Za-z0-9]+)*$``; values 1 to 2048 characters."""
+    return _check_pairs("custom_headers", headers, MAX_CUSTOM_HEADERS, CUSTOM_HEADER_NAME, 2048)
+
+
+class UrlTemplateError(ValueError):
+    """The URL names a ``{key}`` no url variable fills."""
+
+
+def missing_url_keys(url: str, variables: dict[str, str]) -> list[str]:
+    return list(dict.fromkeys(key for key in _URL_PLACEHOLDER.findall(url) if key not in variables))
+
+
+def missing_keys_message(missing: list[str]) -> str:
+    return "Invalid URL template. Missing keys: [" + ", ".join(f'"{key}"' for key in missing) + "]"
+
+
+def interpolated_url(url: str, variables: dict[str, str]) -> str:
+    """The URL with each ``{key}`` filled from the hook's url variables."""
+    missing = missing_url_keys(url, variables)
+    if missing:
+        raise UrlTemplateError(missing_keys_message(missing))
+    return _URL_PLACEHOLDER.sub(lambda match: variables[match.group(1)], url)
 
 
 def normalize_path(path: str) -> str:
@@ -67,6 +123,8 @@ class Hook(BaseModel):
     branch_filter_strategy: BranchFilterStrategy = BranchFilterStrategy.WILDCARD
     enable_ssl_verification: bool = True
     custom_webhook_template: str | None = None
+    url_variables: dict[str, str] = Field(default_factory=dict)  # never returned nor logged
+    custom_headers: dict[str, str] = Field(default_factory=dict)  # values never returned; logged redacted
     recent_failures: int = 0
     disabled_until: datetime | None = None
     created_at: datetime

@@ -16,7 +16,7 @@ import asyncio
 import random
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,11 +36,11 @@ from hookline.domain.delivery import (
     DeliveryResult,
     DeliveryTask,
     FailureClass,
+    Outgoing,
     RequestContext,
-    delivery_headers,
     log_id_for,
     masked_url,
-    redact_headers,
+    prepare_outgoing,
 )
 from hookline.domain.events import HookKind
 from hookline.domain.hook_state import (
@@ -65,8 +65,8 @@ _FAILURE_METRICS = {
     FailureClass.INTERNAL: settings.METRIC_FAILED_INTERNAL,
 }
 _STATE_WRITE_ATTEMPTS = 10
-Prepared = tuple[dict[str, str], "OutboundRequest | None", int]  # headers, request (None: no body), hook id
-Sent = tuple[dict[str, str], DeliveryResult]
+Prepared = tuple[Outgoing, "OutboundRequest | None", int]  # what is sent and logged, the request (None: not sent), hook
+Sent = tuple[Outgoing, DeliveryResult]
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,8 @@ class DeliverySender:
             hook = hooks.get(item.task.hook_id)
             if hook is None:
                 report.dropped += 1
-                batch.logs.append(self._log(item.task, None, {}, DeliveryResult(0.0, internal_error=HOOK_DELETED), now))
+                dropped = DeliveryResult(0.0, internal_error=HOOK_DELETED)
+                batch.logs.append(self._log(item.task, None, None, dropped, now))
             elif now - item.task.queued_at > self.policy.max_age:
                 self._park(item.task, EXPIRED, now, batch, report)
             elif item.task.not_before is not None and item.task.not_before > now:
@@ -172,8 +173,8 @@ class DeliverySender:
 
         results = self._send([(item.task, hook) for item, hook in to_send], now)
         outcomes: dict[int, list[bool]] = defaultdict(list)
-        for (item, hook), (headers, result) in zip(to_send, results, strict=True):
-            batch.logs.append(self._log(item.task, hook, headers, result, now))
+        for (item, hook), (outgoing, result) in zip(to_send, results, strict=True):
+            batch.logs.append(self._log(item.task, hook, outgoing, result, now))
             if result.internal_error == PAYLOAD_MISSING:  # Hookline's loss, not the receiver's failure
                 report.dropped += 1
                 continue
@@ -199,10 +200,22 @@ class DeliverySender:
 
     def send_test(self, hook: Hook, task: DeliveryTask) -> DeliveryResult:
         """A forced delivery (hook test): sent even when the hook is disabled; a success re-enables the hook."""
+        return self._send_now(hook, task, render=True)
+
+    def send_resend(self, hook: Hook, task: DeliveryTask) -> DeliveryResult:
+        """A logged request sent again now, as logged: same Idempotency-Key, its logged body (no template again).
+
+        The caller checks that the hook is executable and its URL unchanged; the outcome counts as any delivery's.
+        ``task.body`` is the logged request_data, or None when the log pointed at the event's stored payload.
+        """
+        return self._send_now(hook, task, render=False)
+
+    def _send_now(self, hook: Hook, task: DeliveryTask, *, render: bool) -> DeliveryResult:
+        """One delivery now, outside the queue: sent, logged (its own body kept unless it is the stored payload)."""
         now = self.clock()
         batch = _Batch()
-        ((headers, result),) = self._send([(task, hook)], now)
-        batch.logs.append(self._log(task, hook, headers, result, now, request_data=task.body))
+        ((outgoing, result),) = self._send([(task, hook)], now, render=render)
+        batch.logs.append(self._log(task, hook, outgoing, result, now, request_data=task.body))
         if hook.kind is not HookKind.SYSTEM:
             self._apply_outcomes(hook, [result.succeeded], now, batch)
         self._flush(batch)
@@ -282,32 +295,38 @@ class DeliverySender:
         return max(0, min(wait, settings.SQS_MAX_DELAY_SECONDS, self.policy.max_hold_seconds))
 
     # --- sending ---------------------------------------------------------------------------------------------
-    def _send(self, to_send: list[tuple[DeliveryTask, Hook]], now: datetime) -> list[Sent]:
+    def _send(self, to_send: list[tuple[DeliveryTask, Hook]], now: datetime, *, render: bool = True) -> list[Sent]:
+        """Prepare each request (url variables, custom headers, template), send the ready ones concurrently."""
         bodies = self.delivery_store.get_payloads(task.event_uuid for task, _ in to_send if task.body is None)
         timestamp = int(now.timestamp())
         prepared: list[Prepared] = []
         for task, hook in to_send:
-            headers = delivery_headers(hook, task, self.context, timestamp)
             body = task.body if task.body is not None else bodies.get(task.event_uuid)
-            verify = hook.enable_ssl_verification
-            request = None if body is None else OutboundRequest(hook.url, headers, body.encode(), verify)
-            prepared.append((headers, request, hook.id))
+            outgoing = prepare_outgoing(hook, task, body, self.context, timestamp, render=render)
+            request = None
+            if outgoing.error is None and outgoing.body is not None:
+                verify = hook.enable_ssl_verification
+                request = OutboundRequest(outgoing.url, outgoing.headers, outgoing.body.encode(), verify)
+            prepared.append((outgoing, request, hook.id))
         if not prepared:
             return []
         results = LoopRunner.run(self._send_limited(prepared))
-        return [(headers, result) for (headers, _, _), result in zip(prepared, results, strict=True)]
+        return [
+            (outgoing, replace(result, internal_error=outgoing.scrub(result.internal_error)))
+            for (outgoing, _, _), result in zip(prepared, results, strict=True)
+        ]
 
     async def _send_limited(self, prepared: list[Prepared]) -> list[DeliveryResult]:
         """Concurrent sends, at most ``per_hook_concurrency`` at once to any one hook."""
         limits: dict[int, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(self.policy.per_hook_concurrency))
 
-        async def one(request: OutboundRequest | None, hook_id: int) -> DeliveryResult:
+        async def one(outgoing: Outgoing, request: OutboundRequest | None, hook_id: int) -> DeliveryResult:
             if request is None:
-                return DeliveryResult(0.0, internal_error=PAYLOAD_MISSING)
+                return DeliveryResult(0.0, internal_error=outgoing.error or PAYLOAD_MISSING)
             async with limits[hook_id]:
                 return await self.http.send(request)
 
-        return list(await asyncio.gather(*(one(request, hook_id) for _, request, hook_id in prepared)))
+        return list(await asyncio.gather(*(one(*item) for item in prepared)))
 
     # --- state, logs, metrics --------------------------------------------------------------------------------
     def _apply_outcomes(self, hook: Hook, successes: list[bool], now: datetime, batch: _Batch) -> HookState:
@@ -355,19 +374,23 @@ class DeliverySender:
         self,
         task: DeliveryTask,
         hook: Hook | None,
-        headers: dict[str, str],
+        outgoing: Outgoing | None,
         result: DeliveryResult,
         now: datetime,
         request_data: str | None = None,
     ) -> DeliveryLog:
+        """The log of one attempt; request_data is kept only when it is not the event's stored payload."""
+        if outgoing is not None and outgoing.rendered is not None:
+            request_data = outgoing.rendered
         return DeliveryLog(
             log_id=log_id_for(now, random.randrange(1000)),
             hook_id=task.hook_id,
             hook_kind=hook.kind if hook else HookKind.PROJECT,
             trigger=task.log_trigger,
             url=masked_url(hook.url) if hook else "",
-            request_headers=redact_headers(headers),
+            request_headers=outgoing.logged_headers if outgoing else {},
             request_data=request_data,
+            url_hash=outgoing.url_hash if outgoing else None,
             event_uuid=task.event_uuid,
             idempotency_key=task.idempotency_key,
             attempt=task.attempt,

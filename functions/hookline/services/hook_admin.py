@@ -14,13 +14,30 @@ from urllib.parse import unquote
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.adapters.hook_store import HookNotFound, HookStore
 from hookline.adapters.queue import OutgoingMessage, send_messages
-from hookline.api.models import HookCreate, HookUpdate
+from hookline.api.models import HookCreate, HookUpdate, KeyValue
 from hookline.clock import CLOCK
 from hookline.domain.branch_filter import BranchFilterStrategy, InvalidBranchFilter, validate_branch_filter
-from hookline.domain.delivery import DeliveryResult, DeliveryTask, idempotency_key
+from hookline.domain.delivery import (
+    EVENT_TYPES_BY_LOG_TRIGGER,
+    DeliveryResult,
+    DeliveryTask,
+    current_url_hash,
+    idempotency_key,
+    masked_url,
+    status_matches,
+)
 from hookline.domain.events import DEFAULT_TRIGGERS, TRIGGERS_BY_KIND, HookKind
 from hookline.domain.hook_state import AlertStatus
-from hookline.domain.hooks import Hook, namespace_key, normalize_path
+from hookline.domain.hooks import (
+    Hook,
+    InvalidHookField,
+    check_custom_headers,
+    check_url_variables,
+    missing_keys_message,
+    missing_url_keys,
+    namespace_key,
+    normalize_path,
+)
 from hookline.domain.samples import TRIGGER_EVENTS, sample_payload
 from hookline.domain.url_policy import InvalidUrl, validate_url_syntax
 from hookline.services.delivery import DeliverySender
@@ -55,6 +72,15 @@ def _namespace_label(kind: HookKind) -> str:
 
 
 RECOVER_LIMIT = 500
+LogsWithPayloads = list[tuple[dict[str, Any], str | None]]  # a log item and its event's stored payload
+LogItems = list[dict[str, Any]]
+URL_CHANGED = "The hook URL has changed, and this log entry cannot be retried"
+HOOK_DISABLED = "Hook disabled"
+#: The url variable and custom header endpoints: the hook field, its checker, and GitLab's 404 label.
+PAIR_FIELDS: dict[str, tuple[Callable[[dict[str, str]], dict[str, str]], str]] = {
+    "url_variables": (check_url_variables, "URL variable"),
+    "custom_headers": (check_custom_headers, "Custom header"),
+}
 
 
 @dataclass
@@ -103,6 +129,7 @@ class HookAdmin:
         fields = _checked_fields(request)
         triggers = set(DEFAULT_TRIGGERS) & set(TRIGGERS_BY_KIND[namespace.kind])
         triggers = _apply_triggers(namespace.kind, triggers, fields)
+        _check_url_template(fields["url"], fields.get("url_variables", {}))
         hook = Hook(
             id=self.store.next_hook_id(),
             kind=namespace.kind,
@@ -123,15 +150,36 @@ class HookAdmin:
             _checked_fields(
                 HookUpdate(push_events_branch_filter=hook.push_events_branch_filter), fields["branch_filter_strategy"]
             )
-        if "url" in fields and fields["url"] != hook.url and "token" not in fields:
-            fields["token"] = None  # a new URL does not inherit the old URL's secret
+        if "url" in fields and fields["url"] != hook.url:
+            # a new URL does not inherit the old URL's secrets
+            fields = {"token": None, "url_variables": {}, "custom_headers": {}, **fields}
         triggers = _apply_triggers(namespace.kind, set(hook.triggers), fields)
         updated = hook.model_copy(update={**fields, "triggers": frozenset(triggers)})
+        _check_url_template(updated.url, updated.url_variables)
+        return self._save(updated)
+
+    def set_pair(self, namespace: Namespace, hook_id: int, field: str, key: str, value: str | None) -> None:
+        """Set (``value``) or delete (None) one url variable or custom header; 404 when deleting a missing key."""
+        check, label = PAIR_FIELDS[field]
+        hook = self.get(namespace, hook_id)
+        pairs = dict(getattr(hook, field))
+        if value is None and key not in pairs:
+            raise not_found(label)
+        if value is None:
+            del pairs[key]
+        else:
+            pairs[key] = value
+        _checked(check, pairs)
+        updated = hook.model_copy(update={field: pairs})
+        _check_url_template(updated.url, updated.url_variables)
+        self._save(updated)
+
+    def _save(self, hook: Hook) -> Hook:
         try:
-            self.store.put(updated, new=False)
+            self.store.put(hook, new=False)
         except HookNotFound:
             raise not_found() from None
-        return updated
+        return hook
 
     def delete(self, namespace: Namespace, hook_id: int) -> None:
         hook = self.get(namespace, hook_id)
@@ -139,6 +187,54 @@ class HookAdmin:
             self.store.delete(hook)
         except HookNotFound:
             raise not_found() from None
+
+    # --- recent events and resend -----------------------------------------------------------------------------
+    def events(
+        self, namespace: Namespace, hook_id: int, statuses: frozenset[str], page: int, per_page: int
+    ) -> tuple[LogsWithPayloads, int]:
+        """One page of the hook's unexpired logs (newest first, filtered by status) with their payloads; the total."""
+        hook = self.get(namespace, hook_id)
+        index = self.deliveries.log_index(hook.id, self.clock())
+        chosen = [log_id for log_id, status in index if not statuses or status_matches(status, statuses)]
+        start = (page - 1) * per_page
+        logs = self.deliveries.get_logs(hook.id, chosen[start : start + per_page], self.clock())
+        return self._with_payloads(logs), len(chosen)
+
+    def event(self, namespace: Namespace, hook_id: int, event_id: int) -> tuple[dict[str, Any], str | None]:
+        return self._with_payloads([self._log(self.get(namespace, hook_id), event_id)])[0]
+
+    def _log(self, hook: Hook, event_id: int) -> dict[str, Any]:
+        logs = self.deliveries.get_logs(hook.id, [event_id], self.clock())
+        if not logs:
+            raise not_found()
+        return logs[0]
+
+    def _with_payloads(self, logs: LogItems) -> LogsWithPayloads:
+        """Each log with the event's stored payload, which is its request body unless the log holds its own."""
+        payloads = self.deliveries.get_payloads(log["event_uuid"] for log in logs if "request_data" not in log)
+        return [(log, payloads.get(log["event_uuid"])) for log in logs]
+
+    def resend(self, namespace: Namespace, hook_id: int, event_id: int) -> int:
+        """Send a logged request again (same Idempotency-Key, not forced); the receiver's status code."""
+        hook = self.get(namespace, hook_id)
+        log = self._log(hook, event_id)
+        if log["url"] != masked_url(hook.url) or log.get("url_hash", "") != (current_url_hash(hook) or ""):
+            raise ApiError(422, message=URL_CHANGED)
+        now = self.clock()
+        if hook.alert_status(now) is not AlertStatus.EXECUTABLE:
+            raise ApiError(422, message=HOOK_DISABLED)
+        task = DeliveryTask(
+            hook_id=hook.id,
+            event_uuid=log["event_uuid"],
+            event_name=EVENT_TYPES_BY_LOG_TRIGGER[log["trigger"]].name,
+            idempotency_key=log["idempotency_key"],
+            body=log.get("request_data"),
+            queued_at=now,
+        )
+        result = self.sender.send_resend(hook, task)
+        if result.status_code is None:
+            raise ApiError(422, message=result.internal_error or "internal error")
+        return result.status_code
 
     # --- test and recover ------------------------------------------------------------------------------------
     def test(self, namespace: Namespace, hook_id: int, trigger: str) -> DeliveryResult:
@@ -187,6 +283,9 @@ def _checked_fields(
 ) -> dict[str, Any]:
     """The fields the request sets, validated by GitLab's rules (trigger fields are kept apart)."""
     fields = {name: getattr(request, name) for name in request.model_fields_set}
+    for name in PAIR_FIELDS:
+        if name in fields:
+            fields[name] = _checked(PAIR_FIELDS[name][0], _pairs(fields[name]))
     if "url" in fields:
         if not fields["url"]:
             raise ApiError(400, error="url is missing")
@@ -215,3 +314,21 @@ def _apply_triggers(kind: HookKind, triggers: set[str], fields: dict[str, Any]) 
                 continue
             (triggers.add if value else triggers.discard)(trigger)
     return triggers
+
+
+def _pairs(items: list[KeyValue] | None) -> dict[str, str]:
+    return {item.key: item.value for item in items or []}
+
+
+def _checked(check: Callable[[dict[str, str]], dict[str, str]], pairs: dict[str, str]) -> dict[str, str]:
+    try:
+        return check(pairs)
+    except InvalidHookField as error:
+        raise ApiError(422, message={error.field: [error.message]}) from None
+
+
+def _check_url_template(url: str, variables: dict[str, str]) -> None:
+    """Every ``{key}`` in the URL needs a url variable (GitLab validates this on save)."""
+    missing = missing_url_keys(url, variables)
+    if missing:
+        raise ApiError(422, message={"url": [missing_keys_message(missing)]})
