@@ -56,5 +56,8 @@ synth: install layer
 deploy: install layer
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk deploy --require-approval never
 
+bench: install
+	$(BIN)/python -m bench
+
 clean:
 	rm -rf $(VENV) node_modules cdk.out $(LAYER_DIR)

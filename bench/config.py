@@ -1,0 +1,79 @@
+"""The bench's sizes: defaults for `make bench`, a quick preset and a tiny one for the smoke test; env, flags."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+ENV_PREFIX = "HOOKLINE_BENCH_"
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    #: Figures 1-3: events put per run, hooks each event goes to, and the payload's size in bytes.
+    events: int = 60
+    fan_out: int = 5
+    payload_bytes: int = 2048
+    #: Figure 3: how long the receivers take to answer, in milliseconds.
+    slow_ms: int = 100
+    #: Figure 4: batches (of the delivery queue's batch size) per side and round; the rounds alternate the sides.
+    engine_batches: int = 150
+    engine_rounds: int = 3
+    #: Figure 5: deliveries per second and for how long.
+    rate: float = 50.0
+    duration_s: float = 30.0
+    #: Figure 6: matching hooks and the ancestor scopes they are spread over; events put per case.
+    growth_hooks: tuple[int, ...] = (1, 10, 100)
+    growth_scopes: tuple[int, ...] = (1, 5)
+    growth_events: int = 10
+    #: The longest any wait for deliveries may take, in seconds.
+    timeout_s: float = 120.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {item.name: getattr(self, item.name) for item in fields(self)}
+
+
+QUICK: dict[str, Any] = {"events": 30, "engine_batches": 80, "engine_rounds": 2, "duration_s": 10.0, "growth_events": 5}
+SMOKE = BenchConfig(
+    events=2,
+    fan_out=2,
+    payload_bytes=512,
+    slow_ms=5,
+    engine_batches=2,
+    engine_rounds=1,
+    rate=40.0,
+    duration_s=0.25,
+    growth_hooks=(1, 3),
+    growth_scopes=(1, 2),
+    growth_events=2,
+    timeout_s=30.0,
+)
+
+
+def _parse(text: str, default: Any) -> Any:
+    if isinstance(default, tuple):
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    return type(default)(text)
+
+
+def from_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Namespace]:
+    """Defaults, then --quick, then HOOKLINE_BENCH_<FIELD> variables, then --<field> flags."""
+    base = BenchConfig()
+    parser = argparse.ArgumentParser(prog="python -m bench", description="Hookline's cost and speed figures (issue 6)")
+    parser.add_argument("--quick", action="store_true", help=f"shorter runs: {QUICK}")
+    parser.add_argument("--output-dir", help="where the JSON goes (default bench/results)")
+    for item in fields(base):
+        default = getattr(base, item.name)
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        env = f"{ENV_PREFIX}{item.name.upper()}"
+        parser.add_argument(f"--{item.name.replace('_', '-')}", help=f"default {shown}; env {env}")
+    args = parser.parse_args(argv)
+    config = replace(base, **QUICK) if args.quick or os.environ.get(f"{ENV_PREFIX}QUICK") == "1" else base
+    overrides: dict[str, Any] = {}
+    for item in fields(base):
+        text = getattr(args, item.name) or os.environ.get(f"{ENV_PREFIX}{item.name.upper()}")
+        if text:
+            overrides[item.name] = _parse(text, getattr(base, item.name))
+    return replace(config, **overrides), args

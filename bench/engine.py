@@ -1,0 +1,156 @@
+"""Figure 4: the sender's delivery engine against a bare httpx.AsyncClient: same bodies, receiver and concurrency.
+
+The engine is DeliverySender.deliver on a received batch, everything from the batch to its log items: hook checks, URL
+policy, headers and token, the POSTs, response capture and the log items. Its two AWS calls (the hooks' BatchGetItem
+and the logs' BatchWriteItem) are answered in memory: figure 1 counts them, and here they would only time moto.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from hookline import settings
+from hookline.adapters.delivery_store import DeliveryStore
+from hookline.adapters.hook_store import HookStore
+from hookline.adapters.http_client import HttpSender, LoopRunner
+from hookline.domain.delivery import REQUEST_TIMEOUT_SECONDS, DeliveryTask, RequestContext, idempotency_key
+from hookline.domain.events import HookKind
+from hookline.domain.hooks import Hook
+from hookline.domain.url_policy import Allowlist
+from hookline.services.delivery import DeliverySender, QueuedTask
+
+_PROJECT = "bench/engine"
+Post = tuple[str, bytes]
+
+
+class _MemoryHooks(HookStore):
+    def __init__(self, hooks: list[Hook]) -> None:
+        super().__init__(table_name="in-memory")
+        self.hooks = {hook.id: hook for hook in hooks}
+
+    def get_many(self, hook_ids: Iterable[int]) -> dict[int, Hook]:
+        return {hook_id: self.hooks[hook_id] for hook_id in dict.fromkeys(hook_ids) if hook_id in self.hooks}
+
+
+class _MemoryLogs(DeliveryStore):
+    def __init__(self) -> None:
+        super().__init__(table_name="in-memory")
+        self.written = 0
+
+    def write_items(self, items: list[dict[str, Any]]) -> None:
+        self.written += len(items)
+
+    def get_payloads(self, event_uuids: Iterable[str]) -> dict[str, str]:
+        return {}
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    deliveries: int
+    engine_s: float
+    bare_s: float
+    log_items: int
+
+    @property
+    def ratio(self) -> float:
+        return self.bare_s / self.engine_s
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "deliveries_per_side": self.deliveries,
+            "engine_deliveries_per_s": self.deliveries / self.engine_s,
+            "bare_httpx_deliveries_per_s": self.deliveries / self.bare_s,
+            "log_items_built": self.log_items,
+        }
+
+
+def _batches(base_url: str, fan_out: int, payload: dict[str, Any], count: int, size: int) -> list[list[QueuedTask]]:
+    body = json.dumps(payload, separators=(",", ":"))
+    now = datetime.now(UTC)
+    batches = []
+    for number in range(count):
+        batch = []
+        for index in range(size):
+            event_uuid, hook_id = f"engine-{number}-{index // fan_out}", index % fan_out + 1
+            task = DeliveryTask(
+                hook_id=hook_id,
+                event_uuid=event_uuid,
+                event_name="Push Hook",
+                idempotency_key=idempotency_key(event_uuid, hook_id),
+                body=body,
+                queued_at=now,
+            )
+            batch.append(QueuedTask(task, f"m-{number}-{index}", "not-received", 1))
+        batches.append(batch)
+    return batches
+
+
+async def _bare_batch(client: httpx.AsyncClient, posts: list[Post]) -> None:
+    async def post(url: str, body: bytes) -> None:
+        headers = {"Content-Type": "application/json"}
+        async with client.stream("POST", url, content=body, headers=headers) as response:
+            async for _ in response.aiter_raw():
+                pass
+            if response.status_code != 200:
+                raise RuntimeError(f"bare POST answered {response.status_code}")
+
+    await asyncio.gather(*(post(url, body) for url, body in posts))
+
+
+def measure(base_url: str, fan_out: int, payload: dict[str, Any], batches: int, rounds: int) -> EngineResult:
+    """Alternate the engine and the bare client for ``rounds`` rounds of ``batches`` batches each, after a warm-up."""
+    hooks = [
+        Hook(
+            id=hook_id,
+            kind=HookKind.PROJECT,
+            scope_key=f"project:{_PROJECT}",
+            namespace_path=_PROJECT,
+            url=f"{base_url}/engine/{hook_id}",
+            token="bench-secret",
+            triggers=frozenset({"push_events"}),
+            created_at=datetime.now(UTC),
+        )
+        for hook_id in range(1, fan_out + 1)
+    ]
+    logs = _MemoryLogs()
+    engine = DeliverySender(
+        _MemoryHooks(hooks),
+        logs,
+        HttpSender(Allowlist.parse("127.0.0.1")),
+        RequestContext(instance_url="http://127.0.0.1", user_agent=settings.USER_AGENT),
+    )
+    work = _batches(base_url, fan_out, payload, batches + 1, settings.DELIVERY_QUEUE.batch_size)
+    posts = [[(hooks[item.task.hook_id - 1].url, (item.task.body or "").encode()) for item in batch] for batch in work]
+    client = httpx.AsyncClient(
+        follow_redirects=False,
+        timeout=httpx.Timeout(REQUEST_TIMEOUT_SECONDS),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+        trust_env=False,
+    )
+    engine.deliver(work[0])  # warm-up: connections, first-call costs
+    LoopRunner.run(_bare_batch(client, posts[0]))
+    engine_s = bare_s = 0.0
+    try:
+        for _ in range(rounds):
+            started = time.perf_counter()
+            for batch in work[1:]:
+                report = engine.deliver(batch)
+                if report.succeeded != len(batch):
+                    raise RuntimeError(f"engine: {len(batch) - report.succeeded} of {len(batch)} deliveries failed")
+            engine_s += time.perf_counter() - started
+            started = time.perf_counter()
+            for batch_posts in posts[1:]:
+                LoopRunner.run(_bare_batch(client, batch_posts))
+            bare_s += time.perf_counter() - started
+    finally:
+        LoopRunner.run(client.aclose())
+    deliveries = rounds * sum(len(batch) for batch in work[1:])
+    return EngineResult(deliveries, engine_s, bare_s, logs.written)

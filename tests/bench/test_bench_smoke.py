@@ -1,0 +1,36 @@
+"""The bench with tiny sizes on the shared local stack, so `make bench` cannot rot without `make test` noticing."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from bench.config import SMOKE
+from bench.report import table
+from bench.runner import run_all
+from infra.local.stack import LocalStack
+
+
+def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalStack, tmp_path: Path) -> None:
+    messages: list[str] = []
+    _, path = run_all(stack, SMOKE, tmp_path, progress=messages.append)
+
+    saved = json.loads(path.read_text())
+    assert path.parent == tmp_path and path.suffix == ".json"
+    assert [figure["number"] for figure in saved["figures"]] == [1, 2, 3, 4, 5, 6, 7]
+    for figure in saved["figures"]:
+        assert isinstance(figure["value"], int | float) and math.isfinite(figure["value"]), figure
+        assert figure["value"] > 0 and isinstance(figure["passed"], bool) and figure["target"], figure
+    assert any("figure 5" in message for message in messages) and messages[-1].endswith("done")
+    assert len(table(saved["figures"]).splitlines()) == 9
+
+    figures = {figure["number"]: figure for figure in saved["figures"]}
+    requests = figures[1]["details"]
+    assert requests["deliveries"] == SMOKE.events * SMOKE.fan_out
+    assert requests["calls"]["SQS.ReceiveMessage"] == requests["ingest_invocations"] + requests["sender_invocations"]
+    written = figures[2]["details"]["items_written"]
+    assert written == {"PAYLOAD": SMOKE.events, "LOG": SMOKE.events * SMOKE.fan_out}  # the payload once per event
+    assert figures[5]["details"]["deliveries"] == figures[5]["details"]["events"] * SMOKE.fan_out
+    assert figures[6]["passed"], figures[6]["shown"]  # routing reads stay flat however many hooks match
+    assert set(figures[7]["details"]["per_million_by_part"]) >= {"sqs", "dynamodb_writes", "lambda_duration"}
