@@ -7,6 +7,7 @@ from typing import Any
 
 import gitlab
 import httpx
+import pytest
 
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.wiring import hook_admin
@@ -136,5 +137,48 @@ def test_templates_render_at_send_time_and_a_broken_one_sends_nothing(
             "You may be trying to access an array value, which is not supported."
         )
         assert hook_admin().store.get(hook.id).recent_failures == 1  # type: ignore[union-attr]
+    finally:
+        hook.delete()
+
+
+def test_python_gitlab_http_helpers_manage_variables_headers_events_and_resend_of_a_group_hook(
+    gl: gitlab.Gitlab, receiver: Receiver
+) -> None:
+    """What python-gitlab has no managers for, through its http helpers: PUT/DELETE …/url_variables/:key and
+    …/custom_headers/:key, GET …/events and …/events/:id, POST …/events/:id/resend."""
+    hook = gl.groups.get("fields/helpers", lazy=True).hooks.create(
+        {"url": receiver.base_url + "/{seg}", "url_variables": [{"key": "seg", "value": "first"}]}
+    )
+    base = f"/groups/fields%2Fhelpers/hooks/{hook.id}"
+    try:
+        assert gl.http_put(f"{base}/url_variables/seg", post_data={"value": "second"}).status_code == 204
+        assert gl.http_put(f"{base}/custom_headers/X-Team", post_data={"value": "SECRETHDR4"}).status_code == 204
+        assert gl.http_put(f"{base}/custom_headers/X-Gone", post_data={"value": "v"}).status_code == 204
+        assert gl.http_delete(f"{base}/custom_headers/X-Gone").status_code == 204
+        with pytest.raises(gitlab.GitlabHttpError) as missing:
+            gl.http_delete(f"{base}/url_variables/nokey")
+        assert (missing.value.response_code, missing.value.error_message) == (404, "404 URL variable Not Found")
+        with pytest.raises(gitlab.GitlabHttpError) as refused:
+            gl.http_put(f"{base}/url_variables/1bad", post_data={"value": "v"})
+        assert refused.value.response_code == 422
+        fetched = gl.groups.get("fields/helpers", lazy=True).hooks.get(hook.id)
+        assert fetched.url_variables == [{"key": "seg"}] and fetched.custom_headers == [{"key": "X-Team"}]
+
+        hook.test("push_events")
+        (request,) = receiver.requests
+        assert (
+            request.path == "/second" and request.headers["X-Team"] == "SECRETHDR4" and "X-Gone" not in request.headers
+        )
+
+        (event,) = gl.http_get(f"{base}/events")
+        assert event["url"] == receiver.base_url + "/{seg}" and event["request_headers"]["X-Team"] == "[REDACTED]"
+        assert gl.http_get(f"{base}/events/{event['id']}")["id"] == event["id"]
+        assert gl.http_post(f"{base}/events/{event['id']}/resend") == {"response_status": 200}
+        assert [r.path for r in receiver.requests] == ["/second", "/second"]
+        assert receiver.requests[1].headers["Idempotency-Key"] == request.headers["Idempotency-Key"]
+        assert [e["id"] for e in gl.http_get(f"{base}/events")][1] == event["id"]  # the resend is the newest
+
+        assert gl.http_delete(f"{base}/custom_headers/X-Team").status_code == 204
+        assert gl.groups.get("fields/helpers", lazy=True).hooks.get(hook.id).custom_headers == []
     finally:
         hook.delete()

@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hookline import settings
@@ -48,6 +49,27 @@ OPENAPI_INFO: dict[str, Any] = {
 MAX_EVENTS_PER_PAGE = 20
 Page = Annotated[int, Query(ge=1)]
 PerPage = Annotated[int, Query(ge=1)]
+#: GitLab's error bodies: ``{"message": ...}`` (401, 404, model errors) or ``{"error": ...}`` (parameter errors).
+GITLAB_ERROR: OpenAPIResponse = {
+    "description": "GitLab's error body",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"message": {}, "error": {"type": "string"}},
+                "anyOf": [{"required": ["message"]}, {"required": ["error"]}],
+            }
+        }
+    },
+}
+
+
+def answers(success: int) -> dict[int, OpenAPIResponse]:
+    """The statuses a route answers with: its success (204 has no body) and GitLab's errors."""
+    documented: OpenAPIResponse = (
+        {"description": "No Content", "content": {}} if success == 204 else {"description": "Success"}
+    )
+    return {success: documented, **dict.fromkeys((400, 401, 404, 422), GITLAB_ERROR)}
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
@@ -71,15 +93,26 @@ class GitLabApiResolver(APIGatewayRestResolver):
         token = headers.get("private-token") or (bearer[7:].strip() if bearer.lower().startswith("bearer ") else "")
         if not token or not is_admin(token):
             return _UNAUTHORIZED
-        return super().resolve(_as_json_body(event, headers), context)
+        try:
+            event = _as_json_body(event, headers)
+        except UnicodeDecodeError:  # a body that is not UTF-8 cannot be JSON
+            return _NOT_JSON
+        return super().resolve(event, context)
 
 
-_UNAUTHORIZED = {
-    "statusCode": 401,
-    "multiValueHeaders": {"Content-Type": ["application/json"]},
-    "body": json.dumps({"message": "401 Unauthorized"}),
-    "isBase64Encoded": False,
-}
+def _early_answer(status: int, body: dict[str, str]) -> dict[str, Any]:
+    """An answer given before routing, in API Gateway's proxy format."""
+    return {
+        "statusCode": status,
+        "multiValueHeaders": {"Content-Type": ["application/json"]},
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+NOT_JSON = "The request body is not valid JSON"
+_UNAUTHORIZED = _early_answer(401, {"message": "401 Unauthorized"})
+_NOT_JSON = _early_answer(400, {"error": NOT_JSON})
 
 
 def _as_json_body(event: Mapping[str, Any], headers: dict[str, str]) -> Mapping[str, Any]:
@@ -88,7 +121,8 @@ def _as_json_body(event: Mapping[str, Any], headers: dict[str, str]) -> Mapping[
         return event
     body = event.get("body")
     if body and event.get("isBase64Encoded"):
-        body = base64.b64decode(body).decode("utf-8", "replace")
+        body = base64.b64decode(body).decode("utf-8")
+        event = {**event, "body": body, "isBase64Encoded": False}
     if body and headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         fields = {key: values[-1] for key, values in parse_qs(body, keep_blank_values=True).items()}
     elif not body and event.get("queryStringParameters"):
@@ -135,9 +169,7 @@ def _validation_error(error: RequestValidationError) -> Response[Any]:
     field = location[0] if location else "body"
     kind = first.get("type", "")
     if kind == "json_invalid" or (kind == "missing" and not location):
-        return json_response(
-            400, {"error": "The request body is not valid JSON" if kind == "json_invalid" else "url is missing"}
-        )
+        return json_response(400, {"error": NOT_JSON if kind == "json_invalid" else "url is missing"})
     if kind == "missing":
         message = f"{field} is missing"
     elif kind in ("enum", "literal_error"):
@@ -221,6 +253,10 @@ def _test(namespace: Namespace, hook_id: int, trigger: str) -> Response[Any]:
     return json_response(201, {"message": "201 Created"})
 
 
+def _signing_token(namespace: Namespace, hook_id: int) -> Response[Any]:
+    return json_response(201, {"signing_token": hook_admin().rotate_signing_token(namespace, hook_id)})
+
+
 def _recover(namespace: Namespace, hook_id: int, request: RecoverRequest) -> Response[Any]:
     return json_response(201, hook_admin().recover(namespace, hook_id, request.since, request.until))
 
@@ -229,102 +265,114 @@ def _ns(kind: HookKind, ref: str | None = None, *, creating: bool = False) -> Na
     return hook_admin().namespace(kind, ref, creating=creating)
 
 
-@app.get("/api/v4/projects/<project_ref>/hooks")
+@app.get("/api/v4/projects/<project_ref>/hooks", responses=answers(200))
 def list_project_hooks(project_ref: str, page: Page = 1, per_page: PerPage = 20) -> Response[Any]:
     return _list(_ns(HookKind.PROJECT, project_ref), page, per_page)
 
 
-@app.post("/api/v4/projects/<project_ref>/hooks")
+@app.post("/api/v4/projects/<project_ref>/hooks", responses=answers(201))
 def create_project_hook(project_ref: str, request: Annotated[HookCreate, Body()]) -> Response[Any]:
     return _create(_ns(HookKind.PROJECT, project_ref, creating=True), request)
 
 
-@app.get("/api/v4/projects/<project_ref>/hooks/<hook_id>")
+@app.get("/api/v4/projects/<project_ref>/hooks/<hook_id>", responses=answers(200))
 def get_project_hook(project_ref: str, hook_id: int) -> Response[Any]:
     return _get(_ns(HookKind.PROJECT, project_ref), hook_id)
 
 
-@app.put("/api/v4/projects/<project_ref>/hooks/<hook_id>")
+@app.put("/api/v4/projects/<project_ref>/hooks/<hook_id>", responses=answers(200))
 def update_project_hook(project_ref: str, hook_id: int, request: Annotated[HookUpdate, Body()]) -> Response[Any]:
     return _update(_ns(HookKind.PROJECT, project_ref), hook_id, request)
 
 
-@app.delete("/api/v4/projects/<project_ref>/hooks/<hook_id>")
+@app.delete("/api/v4/projects/<project_ref>/hooks/<hook_id>", responses=answers(204))
 def delete_project_hook(project_ref: str, hook_id: int) -> Response[Any]:
     return _delete(_ns(HookKind.PROJECT, project_ref), hook_id)
 
 
-@app.post("/api/v4/projects/<project_ref>/hooks/<hook_id>/test/<trigger>")
+@app.post("/api/v4/projects/<project_ref>/hooks/<hook_id>/test/<trigger>", responses=answers(201))
 def test_project_hook(project_ref: str, hook_id: int, trigger: str) -> Response[Any]:
     return _test(_ns(HookKind.PROJECT, project_ref), hook_id, trigger)
 
 
-@app.post("/api/v4/projects/<project_ref>/hooks/<hook_id>/recover")
+@app.post("/api/v4/projects/<project_ref>/hooks/<hook_id>/signing_token", responses=answers(201))
+def rotate_project_signing_token(project_ref: str, hook_id: int) -> Response[Any]:
+    """Generate a signing token (returned once); the previous one keeps signing for 24 h."""
+    return _signing_token(_ns(HookKind.PROJECT, project_ref), hook_id)
+
+
+@app.post("/api/v4/projects/<project_ref>/hooks/<hook_id>/recover", responses=answers(201))
 def recover_project_hook(project_ref: str, hook_id: int, request: Annotated[RecoverRequest, Body()]) -> Response[Any]:
     return _recover(_ns(HookKind.PROJECT, project_ref), hook_id, request)
 
 
-@app.get("/api/v4/groups/<group_ref>/hooks")
+@app.get("/api/v4/groups/<group_ref>/hooks", responses=answers(200))
 def list_group_hooks(group_ref: str, page: Page = 1, per_page: PerPage = 20) -> Response[Any]:
     return _list(_ns(HookKind.GROUP, group_ref), page, per_page)
 
 
-@app.post("/api/v4/groups/<group_ref>/hooks")
+@app.post("/api/v4/groups/<group_ref>/hooks", responses=answers(201))
 def create_group_hook(group_ref: str, request: Annotated[HookCreate, Body()]) -> Response[Any]:
     return _create(_ns(HookKind.GROUP, group_ref, creating=True), request)
 
 
-@app.get("/api/v4/groups/<group_ref>/hooks/<hook_id>")
+@app.get("/api/v4/groups/<group_ref>/hooks/<hook_id>", responses=answers(200))
 def get_group_hook(group_ref: str, hook_id: int) -> Response[Any]:
     return _get(_ns(HookKind.GROUP, group_ref), hook_id)
 
 
-@app.put("/api/v4/groups/<group_ref>/hooks/<hook_id>")
+@app.put("/api/v4/groups/<group_ref>/hooks/<hook_id>", responses=answers(200))
 def update_group_hook(group_ref: str, hook_id: int, request: Annotated[HookUpdate, Body()]) -> Response[Any]:
     return _update(_ns(HookKind.GROUP, group_ref), hook_id, request)
 
 
-@app.delete("/api/v4/groups/<group_ref>/hooks/<hook_id>")
+@app.delete("/api/v4/groups/<group_ref>/hooks/<hook_id>", responses=answers(204))
 def delete_group_hook(group_ref: str, hook_id: int) -> Response[Any]:
     return _delete(_ns(HookKind.GROUP, group_ref), hook_id)
 
 
-@app.post("/api/v4/groups/<group_ref>/hooks/<hook_id>/test/<trigger>")
+@app.post("/api/v4/groups/<group_ref>/hooks/<hook_id>/test/<trigger>", responses=answers(201))
 def test_group_hook(group_ref: str, hook_id: int, trigger: str) -> Response[Any]:
     return _test(_ns(HookKind.GROUP, group_ref), hook_id, trigger)
 
 
-@app.post("/api/v4/groups/<group_ref>/hooks/<hook_id>/recover")
+@app.post("/api/v4/groups/<group_ref>/hooks/<hook_id>/signing_token", responses=answers(201))
+def rotate_group_signing_token(group_ref: str, hook_id: int) -> Response[Any]:
+    """Generate a signing token (returned once); the previous one keeps signing for 24 h."""
+    return _signing_token(_ns(HookKind.GROUP, group_ref), hook_id)
+
+
+@app.post("/api/v4/groups/<group_ref>/hooks/<hook_id>/recover", responses=answers(201))
 def recover_group_hook(group_ref: str, hook_id: int, request: Annotated[RecoverRequest, Body()]) -> Response[Any]:
     return _recover(_ns(HookKind.GROUP, group_ref), hook_id, request)
 
 
-@app.get("/api/v4/hooks")
+@app.get("/api/v4/hooks", responses=answers(200))
 def list_system_hooks(page: Page = 1, per_page: PerPage = 20) -> Response[Any]:
     return _list(_ns(HookKind.SYSTEM), page, per_page)
 
 
-@app.post("/api/v4/hooks")
+@app.post("/api/v4/hooks", responses=answers(201))
 def create_system_hook(request: Annotated[HookCreate, Body()]) -> Response[Any]:
     return _create(_ns(HookKind.SYSTEM), request)
 
 
-@app.get("/api/v4/hooks/<hook_id>")
+@app.get("/api/v4/hooks/<hook_id>", responses=answers(200))
 def get_system_hook(hook_id: int) -> Response[Any]:
     return _get(_ns(HookKind.SYSTEM), hook_id)
 
 
-@app.put("/api/v4/hooks/<hook_id>")
+@app.put("/api/v4/hooks/<hook_id>", responses=answers(200))
 def update_system_hook(hook_id: int, request: Annotated[HookUpdate, Body()]) -> Response[Any]:
     return _update(_ns(HookKind.SYSTEM), hook_id, request)
 
 
-@app.delete("/api/v4/hooks/<hook_id>")
+@app.delete("/api/v4/hooks/<hook_id>", responses=answers(204))
 def delete_system_hook(hook_id: int) -> Response[Any]:
     return _delete(_ns(HookKind.SYSTEM), hook_id)
 
 
-@app.post("/api/v4/hooks/<hook_id>")
+@app.post("/api/v4/hooks/<hook_id>", responses=answers(201))
 def test_system_hook(hook_id: int) -> Response[Any]:
     """GitLab's system hook test: a push event."""
     return _test(_ns(HookKind.SYSTEM), hook_id, "push_events")
@@ -336,13 +384,13 @@ def _namespace_body(kind: HookKind, ref: str) -> Response[Any]:
     return json_response(200, namespace_out(kind, namespace.id, namespace.path, runtime_config().instance_url))
 
 
-@app.get("/api/v4/projects/<project_ref>")
+@app.get("/api/v4/projects/<project_ref>", responses=answers(200))
 def get_project(project_ref: str) -> Response[Any]:
     """A project Hookline knows (from a hook registration or an event), by id or URL-encoded full path."""
     return _namespace_body(HookKind.PROJECT, project_ref)
 
 
-@app.get("/api/v4/groups/<group_ref>")
+@app.get("/api/v4/groups/<group_ref>", responses=answers(200))
 def get_group(group_ref: str) -> Response[Any]:
     """A group Hookline knows (from a hook registration or an event), by id or URL-encoded full path."""
     return _namespace_body(HookKind.GROUP, group_ref)
@@ -382,17 +430,17 @@ def _register_hook_extras(kind: HookKind, collection: str) -> None:
     """The routes GitLab has for project and group hooks alike; ``ref`` is the namespace's id or encoded path."""
     base = f"/api/v4/{collection}/<ref>/hooks/<hook_id>"
 
-    @app.get(f"{base}/events", operation_id=f"list_{kind}_hook_events")
+    @app.get(f"{base}/events", operation_id=f"list_{kind}_hook_events", responses=answers(200))
     def list_events(
         ref: str, hook_id: int, status: str | None = None, page: Page = 1, per_page: PerPage = 20
     ) -> Response[Any]:
         return _events(_ns(kind, ref), hook_id, status, page, per_page)
 
-    @app.get(f"{base}/events/<event_id>", operation_id=f"get_{kind}_hook_event")
+    @app.get(f"{base}/events/<event_id>", operation_id=f"get_{kind}_hook_event", responses=answers(200))
     def get_event(ref: str, hook_id: int, event_id: int) -> Response[Any]:
         return _event(_ns(kind, ref), hook_id, event_id)
 
-    @app.post(f"{base}/events/<event_id>/resend", operation_id=f"resend_{kind}_hook_event")
+    @app.post(f"{base}/events/<event_id>/resend", operation_id=f"resend_{kind}_hook_event", responses=answers(201))
     def resend_event(ref: str, hook_id: int, event_id: int) -> Response[Any]:
         return _resend(_ns(kind, ref), hook_id, event_id)
 
@@ -403,11 +451,11 @@ def _register_hook_extras(kind: HookKind, collection: str) -> None:
 def _register_pair_routes(kind: HookKind, base: str, field: str) -> None:
     """``PUT`` (body ``value``) and ``DELETE`` of one url variable or custom header: 204."""
 
-    @app.put(f"{base}/{field}/<key>", operation_id=f"set_{kind}_hook_{field}")
+    @app.put(f"{base}/{field}/<key>", operation_id=f"set_{kind}_hook_{field}", responses=answers(204))
     def set_value(ref: str, hook_id: int, key: str, request: Annotated[ValueBody, Body()]) -> Response[Any]:
         return _set_pair(_ns(kind, ref), hook_id, field, key, request.value)
 
-    @app.delete(f"{base}/{field}/<key>", operation_id=f"delete_{kind}_hook_{field}")
+    @app.delete(f"{base}/{field}/<key>", operation_id=f"delete_{kind}_hook_{field}", responses=answers(204))
     def delete_value(ref: str, hook_id: int, key: str) -> Response[Any]:
         return _set_pair(_ns(kind, ref), hook_id, field, key, None)
 

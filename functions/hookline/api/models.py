@@ -15,6 +15,8 @@ from hookline.domain.hooks import Hook
 from hookline.domain.templates import TEMPLATE_MAX_LENGTH
 
 ALL_TRIGGERS = TRIGGERS_BY_KIND[HookKind.GROUP] + ("repository_update_events",)
+#: Model validations (GitLab answers 422 ``{"message": {field: ["is too long (maximum is N characters)"]}}``).
+MAX_LENGTHS = {"name": 255, "description": 2048, "token": 2048, "custom_webhook_template": TEMPLATE_MAX_LENGTH}
 
 
 class KeyValue(BaseModel):
@@ -73,13 +75,16 @@ class HookUpdate(_TriggerFields):
     """PUT: only the fields sent change."""
 
     url: str | None = None
-    name: str | None = Field(default=None, max_length=255)
-    description: str | None = Field(default=None, max_length=2048)
-    token: str | None = Field(default=None, max_length=2048)
+    name: str | None = Field(default=None, json_schema_extra={"maxLength": MAX_LENGTHS["name"]})
+    description: str | None = Field(default=None, json_schema_extra={"maxLength": MAX_LENGTHS["description"]})
+    token: str | None = Field(default=None, json_schema_extra={"maxLength": MAX_LENGTHS["token"]})
+    signing_token: str | None = Field(default=None, max_length=128)
     enable_ssl_verification: StrictBool | None = None
     push_events_branch_filter: str | None = None
     branch_filter_strategy: BranchFilterStrategy | None = None
-    custom_webhook_template: str | None = Field(default=None, max_length=TEMPLATE_MAX_LENGTH)
+    custom_webhook_template: str | None = Field(
+        default=None, json_schema_extra={"maxLength": MAX_LENGTHS["custom_webhook_template"]}
+    )
     url_variables: list[KeyValue] | None = None
     custom_headers: list[KeyValue] | None = None
 
@@ -154,7 +159,7 @@ def hook_out(hook: Hook, now: datetime) -> dict[str, Any]:
             "url_variables": [{"key": key} for key in hook.url_variables],
             "custom_headers": [{"key": key} for key in hook.custom_headers],
             "token_present": bool(hook.token),
-            "signing_token_present": False,
+            "signing_token_present": bool(hook.signing_token),
         }
     )
     return HookOut.model_validate(body).model_dump()

@@ -47,7 +47,8 @@ def validate_branch_filter(strategy: BranchFilterStrategy, pattern: str | None) 
         try:
             _compile_regex(pattern)
         except re2.error as error:
-            raise InvalidBranchFilter(f"is not a valid RE2 regular expression: {error}") from None
+            reason = error.args[0].decode() if isinstance(error.args[0], bytes) else str(error)
+            raise InvalidBranchFilter(f"is not a valid RE2 regular expression: {reason}") from None
 
 
 def branch_matches(strategy: BranchFilterStrategy, pattern: str | None, branch: str) -> bool:

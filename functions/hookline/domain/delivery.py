@@ -6,7 +6,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from hookline.domain.events import EVENT_TYPES, EVENT_TYPES_BY_NAME, EventType, HookKind, header_event_name
 from hookline.domain.hooks import Hook, UrlTemplateError, interpolated_url
+from hookline.domain.signing import signature_header
 from hookline.domain.templates import TemplateError, render_template
 
 REDACTED = "[REDACTED]"
@@ -227,14 +228,27 @@ def prepare_outgoing(
         return replace(outgoing, error=str(error))
     outgoing = replace(outgoing, url=url, url_hash=url_hash(url))
     if body is None or not render or not hook.custom_webhook_template:
-        return outgoing
+        return _signed(outgoing, hook, task, timestamp)
     try:
         rendered = render_template(hook.custom_webhook_template, json.loads(body))
     except TemplateError as error:
         return replace(outgoing, body=None, rendered="{}", error=str(error))
     except ValueError:
         return replace(outgoing, body=None, rendered="{}", error="The event's payload is not JSON")
-    return replace(outgoing, body=rendered, rendered=rendered)
+    return _signed(replace(outgoing, body=rendered, rendered=rendered), hook, task, timestamp)
+
+
+def _signed(outgoing: Outgoing, hook: Hook, task: DeliveryTask, timestamp: int) -> Outgoing:
+    """Add ``webhook-signature`` over the body as sent, with every signing token valid now."""
+    tokens = hook.signing_tokens(datetime.fromtimestamp(timestamp, UTC))
+    if outgoing.body is None or not tokens:
+        return outgoing
+    value = signature_header(tokens, task.idempotency_key, timestamp, outgoing.body.encode())
+    return replace(
+        outgoing,
+        headers={**outgoing.headers, "webhook-signature": value},
+        logged_headers={**outgoing.logged_headers, "webhook-signature": value},
+    )
 
 
 def capped_response_headers(headers: list[tuple[str, str]]) -> dict[str, str]:

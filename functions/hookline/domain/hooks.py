@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -13,6 +13,7 @@ from hookline.domain.events import PUSH_HOOK, EventType, HookKind
 from hookline.domain.hook_state import AlertStatus, HookState, alert_status
 
 SYSTEM_SCOPE = "system"
+SIGNING_ROTATION = timedelta(hours=24)
 MAX_URL_VARIABLES = 20
 MAX_CUSTOM_HEADERS = 20
 URL_VARIABLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -123,11 +124,35 @@ class Hook(BaseModel):
     branch_filter_strategy: BranchFilterStrategy = BranchFilterStrategy.WILDCARD
     enable_ssl_verification: bool = True
     custom_webhook_template: str | None = None
+    signing_token: str | None = None  # Standard Webhooks key, whsec_…; write-only
+    previous_signing_token: str | None = None  # still signs until previous_signing_token_until (rotation)
+    previous_signing_token_until: datetime | None = None
     url_variables: dict[str, str] = Field(default_factory=dict)  # never returned nor logged
     custom_headers: dict[str, str] = Field(default_factory=dict)  # values never returned; logged redacted
     recent_failures: int = 0
     disabled_until: datetime | None = None
     created_at: datetime
+
+    def signing_tokens(self, now: datetime) -> list[str]:
+        """The keys that sign a delivery now: the current one, and during a rotation the previous one too."""
+        tokens = [self.signing_token] if self.signing_token else []
+        until = self.previous_signing_token_until
+        if self.previous_signing_token and until is not None and until > now:
+            tokens.append(self.previous_signing_token)
+        return tokens
+
+    def with_signing_token(self, token: str | None, now: datetime) -> Hook:
+        """Replace the signing token; the old one keeps signing for 24 h so receivers can switch over."""
+        if token == self.signing_token:
+            return self
+        keep = self.signing_token is not None
+        return self.model_copy(
+            update={
+                "signing_token": token,
+                "previous_signing_token": self.signing_token if keep else None,
+                "previous_signing_token_until": now + SIGNING_ROTATION if keep else None,
+            }
+        )
 
     @property
     def state(self) -> HookState:

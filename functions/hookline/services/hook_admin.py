@@ -14,7 +14,7 @@ from urllib.parse import unquote
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.adapters.hook_store import HookNotFound, HookStore
 from hookline.adapters.queue import OutgoingMessage, send_messages
-from hookline.api.models import HookCreate, HookUpdate, KeyValue
+from hookline.api.models import MAX_LENGTHS, HookCreate, HookUpdate, KeyValue
 from hookline.clock import CLOCK
 from hookline.domain.branch_filter import BranchFilterStrategy, InvalidBranchFilter, validate_branch_filter
 from hookline.domain.delivery import (
@@ -39,6 +39,7 @@ from hookline.domain.hooks import (
     normalize_path,
 )
 from hookline.domain.samples import TRIGGER_EVENTS, sample_payload
+from hookline.domain.signing import InvalidSigningToken, generate_signing_token, signing_key
 from hookline.domain.url_policy import InvalidUrl, validate_url_syntax
 from hookline.services.delivery import DeliverySender
 
@@ -98,7 +99,7 @@ class HookAdmin:
             return Namespace(kind, (namespace_key(kind, 0),), None, None)
         ref = unquote(raw_ref or "")
         parsed: int | str
-        if ref.isdigit() and int(ref) > 0:
+        if ref.isascii() and ref.isdigit() and int(ref) > 0:  # str.isdigit() is also true for "³"
             parsed = int(ref)
         elif _FULL_PATH.match(ref) and not ref.isdigit():
             parsed = normalize_path(ref)
@@ -154,9 +155,18 @@ class HookAdmin:
             # a new URL does not inherit the old URL's secrets
             fields = {"token": None, "url_variables": {}, "custom_headers": {}, **fields}
         triggers = _apply_triggers(namespace.kind, set(hook.triggers), fields)
+        if "signing_token" in fields:
+            hook = hook.with_signing_token(fields.pop("signing_token") or None, self.clock())
         updated = hook.model_copy(update={**fields, "triggers": frozenset(triggers)})
         _check_url_template(updated.url, updated.url_variables)
         return self._save(updated)
+
+    def rotate_signing_token(self, namespace: Namespace, hook_id: int) -> str:
+        """Generate a signing token and return it, once; the previous one keeps signing for 24 h."""
+        hook = self.get(namespace, hook_id)
+        token = generate_signing_token()
+        self._save(hook.with_signing_token(token, self.clock()))
+        return token
 
     def set_pair(self, namespace: Namespace, hook_id: int, field: str, key: str, value: str | None) -> None:
         """Set (``value``) or delete (None) one url variable or custom header; 404 when deleting a missing key."""
@@ -283,6 +293,7 @@ def _checked_fields(
 ) -> dict[str, Any]:
     """The fields the request sets, validated by GitLab's rules (trigger fields are kept apart)."""
     fields = {name: getattr(request, name) for name in request.model_fields_set}
+    _check_lengths(fields)
     for name in PAIR_FIELDS:
         if name in fields:
             fields[name] = _checked(PAIR_FIELDS[name][0], _pairs(fields[name]))
@@ -293,6 +304,11 @@ def _checked_fields(
             validate_url_syntax(fields["url"])
         except InvalidUrl as error:
             raise ApiError(422, error=str(error)) from None
+    if fields.get("signing_token"):
+        try:
+            signing_key(fields["signing_token"])
+        except InvalidSigningToken as error:
+            raise ApiError(422, message={"signing_token": [str(error)]}) from None
     if fields.get("branch_filter_strategy") is None:
         fields.pop("branch_filter_strategy", None)
     if "enable_ssl_verification" in fields and fields["enable_ssl_verification"] is None:
@@ -302,7 +318,18 @@ def _checked_fields(
         validate_branch_filter(strategy, fields.get("push_events_branch_filter"))
     except InvalidBranchFilter as error:
         raise ApiError(400, error=f"push_events_branch_filter {error}") from None
+    if strategy is BranchFilterStrategy.ALL_BRANCHES:
+        fields["push_events_branch_filter"] = None  # GitLab drops the filter of an all_branches hook
     return fields
+
+
+def _check_lengths(fields: dict[str, Any]) -> None:
+    """GitLab's model validations of the free-text fields: 422, as Rails words them."""
+    for name, limit in MAX_LENGTHS.items():
+        if len(fields.get(name) or "") > limit:
+            raise ApiError(422, message={name: [f"is too long (maximum is {limit} characters)"]})
+    if "\n" in (fields.get("token") or ""):
+        raise ApiError(422, message={"token": ["is invalid"]})
 
 
 def _apply_triggers(kind: HookKind, triggers: set[str], fields: dict[str, Any]) -> set[str]:
