@@ -143,6 +143,12 @@ PROBE_LEASE_SECONDS = 30
 #: At most this many requests to one hook at once within a batch.
 PER_HOOK_CONCURRENCY = 4
 
+#: GitLab.com's limits: hooks per namespace, manual sends (test, resend) per hook per minute, API request body size.
+MAX_PROJECT_HOOKS = 100
+MAX_GROUP_HOOKS = 50
+MANUAL_SENDS_PER_MINUTE = 5
+MAX_REQUEST_BODY_BYTES = 1024 * 1024
+
 #: The ingest rule's pattern: every event on the bus except Hookline's own.
 INGEST_EVENT_PATTERN: dict[str, list[object]] = {"source": [{"anything-but": [OPS_EVENT_SOURCE]}]}
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Metrics
 from hookline import settings
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.adapters.hook_store import HookStore
-from hookline.adapters.http_client import HttpSender
+from hookline.adapters.http_client import HttpSender, destination_blocked
 from hookline.adapters.tls import ClientCertificate
 from hookline.config import runtime_config
 from hookline.domain.delivery import RequestContext
@@ -48,4 +48,11 @@ def delivery_sender() -> DeliverySender:
 
 @cache
 def hook_admin() -> HookAdmin:
-    return HookAdmin(HookStore(), DeliveryStore(), delivery_sender(), runtime_config().delivery_queue_url)
+    config = runtime_config()
+    return HookAdmin(
+        HookStore(),
+        DeliveryStore(),
+        delivery_sender(),
+        config.delivery_queue_url,
+        url_guard=lambda url: destination_blocked(url, config.outbound_allowlist),
+    )

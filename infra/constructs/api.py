@@ -13,7 +13,7 @@ from constructs import Construct
 
 from hookline import settings
 from infra.constructs.function import LOG_RETENTION, HooklineFunction
-from infra.constructs.storage import READ_ITEMS, WRITE_ITEMS, Storage
+from infra.constructs.storage import READ_ITEMS, UPDATE_ITEM, WRITE_ITEMS, Storage
 from infra.nag import INDEX_WILDCARD_REASON, acknowledge, index_wildcard_finding
 
 STAGE_NAME = "v1"
@@ -107,7 +107,7 @@ class Api(Construct):
         # Read/write data covers TransactWriteItems, which IAM checks as its Put/Update/Delete/ConditionCheck parts.
         storage.hooks_table.grant_read_write_data(role)
         # Hook tests log their attempt; recover deletes the parked items it queues again (BatchWriteItem).
-        storage.deliveries_table.grant(role, *READ_ITEMS, *WRITE_ITEMS)
+        storage.deliveries_table.grant(role, *READ_ITEMS, *WRITE_ITEMS, UPDATE_ITEM)  # + the manual-send counter
         delivery_queue.grant_send_messages(role)  # recover re-queues parked deliveries
         self.admin_token.grant_read(role)
         acknowledge(role, index_wildcard_finding(storage.hooks_table), INDEX_WILDCARD_REASON)

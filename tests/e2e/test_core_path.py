@@ -199,3 +199,22 @@ def _wait_for_empty_queues(stack: LocalStack) -> None:
         return True
 
     wait_until(empty)
+
+
+def test_bodies_over_one_megabyte_are_refused_before_parsing(running: LocalStack) -> None:
+    response = httpx.post(
+        f"{running.api_url}/api/v4/projects/big%2Fsvc/hooks",
+        content=b'{"url": "https://example.invalid/' + b"x" * (1024 * 1024) + b'"}',
+        headers={"PRIVATE-TOKEN": running.admin_token, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413 and response.json() == {"message": "413 Request Entity Too Large"}
+
+
+def test_a_private_destination_is_refused_on_save(running: LocalStack) -> None:
+    response = httpx.post(
+        f"{running.api_url}/api/v4/projects/guarded%2Fsvc/hooks",
+        json={"url": "http://169.254.169.254/latest/meta-data/"},
+        headers={"PRIVATE-TOKEN": running.admin_token},
+    )
+    assert response.status_code == 422
+    assert response.json()["message"]["url"][0].startswith("is blocked")

@@ -128,7 +128,7 @@ def test_api(
     allowed = permissions(stack.api.function)
     hooks, deliveries = logical_id(stack.storage.hooks_table), logical_id(stack.storage.deliveries_table)
     assert allowed[hooks] >= READ | TRANSACT_WRITE
-    assert allowed[deliveries] == READ | {"dynamodb:PutItem", "dynamodb:BatchWriteItem"}  # test logs, recover
+    assert allowed[deliveries] == READ | {"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"}
     assert "sqs:SendMessage" in allowed[logical_id(stack.delivery.queue.queue)]
     assert "sqs:ReceiveMessage" not in _all_actions(allowed)
     assert logical_id(stack.ingest.queue.queue) not in allowed

@@ -37,6 +37,25 @@ async def resolve_host(host: str, port: int) -> list[IPAddress]:
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
+def destination_blocked(url: str, allowlist: Allowlist) -> str | None:
+    """Why a hook URL may not be saved: its host is, or resolves to, a blocked address. A name that does not resolve
+    now passes (it is checked again on every send)."""
+    parts = urlsplit(split_userinfo(url)[0])
+    host = parts.hostname or ""
+    addresses: list[IPAddress]
+    literal = ip_literal(host)
+    if literal is not None:
+        addresses = [literal]
+    else:
+        try:
+            infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            return None
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    reason = blocked_reason(host, addresses, allowlist)
+    return reason.removeprefix("URL ") if reason else None
+
+
 @dataclass(frozen=True)
 class OutboundRequest:
     url: str

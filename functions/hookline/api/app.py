@@ -88,6 +88,10 @@ class GitLabApiResolver(APIGatewayRestResolver):
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         if event.get("httpMethod") == "GET" and event.get("path") in PUBLIC_PATHS:
             return super().resolve(event, context)
+        if len(event.get("body") or "") > settings.MAX_REQUEST_BODY_BYTES * (
+            4 / 3 if event.get("isBase64Encoded") else 1
+        ):
+            return _TOO_LARGE  # before parsing anything
         headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
         bearer = headers.get("authorization", "")
         token = headers.get("private-token") or (bearer[7:].strip() if bearer.lower().startswith("bearer ") else "")
@@ -113,6 +117,7 @@ def _early_answer(status: int, body: dict[str, str]) -> dict[str, Any]:
 NOT_JSON = "The request body is not valid JSON"
 _UNAUTHORIZED = _early_answer(401, {"message": "401 Unauthorized"})
 _NOT_JSON = _early_answer(400, {"error": NOT_JSON})
+_TOO_LARGE = _early_answer(413, {"message": "413 Request Entity Too Large"})
 
 
 def _as_json_body(event: Mapping[str, Any], headers: dict[str, str]) -> Mapping[str, Any]:
@@ -158,7 +163,7 @@ def openapi_document() -> Response[Any]:
 
 @app.exception_handler(ApiError)
 def _api_error(error: ApiError) -> Response[Any]:
-    return json_response(error.status, error.body)
+    return json_response(error.status, error.body, error.headers)
 
 
 @app.exception_handler(RequestValidationError)

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
+from hookline import settings
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.adapters.hook_store import HookNotFound, HookStore
 from hookline.adapters.queue import OutgoingMessage, send_messages
@@ -50,10 +51,13 @@ _FULL_PATH = re.compile(rf"^{_PATH_SEGMENT}(?:/{_PATH_SEGMENT})*$")
 class ApiError(Exception):
     """An answer in GitLab's error format: ``{"message": ...}`` or ``{"error": ...}``."""
 
-    def __init__(self, status: int, *, message: Any = None, error: str | None = None) -> None:
+    def __init__(
+        self, status: int, *, message: Any = None, error: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message or error)
         self.status = status
         self.body: dict[str, Any] = {"message": message} if message is not None else {"error": error}
+        self.headers = headers
 
 
 def not_found(what: str = "") -> ApiError:
@@ -73,6 +77,7 @@ def _namespace_label(kind: HookKind) -> str:
 
 
 RECOVER_LIMIT = 500
+HOOK_LIMITS = {HookKind.PROJECT: settings.MAX_PROJECT_HOOKS, HookKind.GROUP: settings.MAX_GROUP_HOOKS}
 LogsWithPayloads = list[tuple[dict[str, Any], str | None]]  # a log item and its event's stored payload
 LogItems = list[dict[str, Any]]
 URL_CHANGED = "The hook URL has changed, and this log entry cannot be retried"
@@ -91,6 +96,7 @@ class HookAdmin:
     sender: DeliverySender
     delivery_queue_url: str
     clock: Callable[[], datetime] = CLOCK.now
+    url_guard: Callable[[str], str | None] | None = None
 
     # --- namespaces ------------------------------------------------------------------------------------------
     def namespace(self, kind: HookKind, raw_ref: str | None, *, creating: bool = False) -> Namespace:
@@ -128,6 +134,11 @@ class HookAdmin:
 
     def create(self, namespace: Namespace, request: HookCreate) -> Hook:
         fields = _checked_fields(request)
+        self._check_destination(fields["url"])
+        limit = HOOK_LIMITS.get(namespace.kind)
+        if limit is not None and len(self.store.list_for_scopes(namespace.keys)) >= limit:
+            label = "project" if namespace.kind is HookKind.PROJECT else "group"
+            raise ApiError(422, message={"base": [f"Maximum number of {label} hooks ({limit}) exceeded"]})
         triggers = set(DEFAULT_TRIGGERS) & set(TRIGGERS_BY_KIND[namespace.kind])
         triggers = _apply_triggers(namespace.kind, triggers, fields)
         _check_url_template(fields["url"], fields.get("url_variables", {}))
@@ -151,6 +162,8 @@ class HookAdmin:
             _checked_fields(
                 HookUpdate(push_events_branch_filter=hook.push_events_branch_filter), fields["branch_filter_strategy"]
             )
+        if "url" in fields:
+            self._check_destination(fields["url"])
         if "url" in fields and fields["url"] != hook.url:
             # a new URL does not inherit the old URL's secrets
             fields = {"token": None, "url_variables": {}, "custom_headers": {}, **fields}
@@ -233,6 +246,7 @@ class HookAdmin:
         now = self.clock()
         if hook.alert_status(now) is not AlertStatus.EXECUTABLE:
             raise ApiError(422, message=HOOK_DISABLED)
+        self._limit_manual_sends(hook, now)
         task = DeliveryTask(
             hook_id=hook.id,
             event_uuid=log["event_uuid"],
@@ -246,6 +260,19 @@ class HookAdmin:
             raise ApiError(422, message=result.internal_error or "internal error")
         return result.status_code
 
+    def _limit_manual_sends(self, hook: Hook, now: datetime) -> None:
+        """Tests and resends: 5 a minute per hook (a fixed window), then 429 with Retry-After."""
+        window = int(now.timestamp()) // 60 * 60
+        if self.deliveries.count_in_window(f"manual-sends:{hook.id}", window) > settings.MANUAL_SENDS_PER_MINUTE:
+            retry_after = str(window + 60 - int(now.timestamp()))
+            raise ApiError(429, message="429 Too Many Requests", headers={"Retry-After": retry_after})
+
+    def _check_destination(self, url: str) -> None:
+        """On save, refuse a URL whose host is, or resolves to, a blocked address (checked again on every send)."""
+        reason = self.url_guard(url) if self.url_guard else None
+        if reason:
+            raise ApiError(422, message={"url": [reason]})
+
     # --- test and recover ------------------------------------------------------------------------------------
     def test(self, namespace: Namespace, hook_id: int, trigger: str) -> DeliveryResult:
         """Send a sample event now, even to a disabled hook; a 2xx re-enables it. Anything else is a 422."""
@@ -253,6 +280,7 @@ class HookAdmin:
         if trigger not in TRIGGERS_BY_KIND[hook.kind]:
             raise ApiError(400, error="trigger does not have a valid value")
         now = self.clock()
+        self._limit_manual_sends(hook, now)
         event_uuid = str(uuid.uuid4())
         task = DeliveryTask(
             hook_id=hook.id,
