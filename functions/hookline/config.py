@@ -37,5 +37,8 @@ def runtime_config() -> RuntimeConfig:
         sender_policy=SenderPolicy(
             max_age=timedelta(hours=max_age_hours),
             max_hold_seconds=min(max(max_hold, 1), settings.SQS_MAX_VISIBILITY_SECONDS),
+            namespace_rate_limit=int(
+                os.environ.get(settings.NAMESPACE_RATE_LIMIT_ENV, settings.DEFAULT_NAMESPACE_RATE_LIMIT)
+            ),
         ),
     )

@@ -126,6 +126,7 @@ METRIC_HELD = "DeliveriesHeld"
 METRIC_PARKED = "DeliveriesParked"
 METRIC_RETRIED = "DeliveriesRetried"
 METRIC_HOOKS_DISABLED = "HooksDisabled"
+METRIC_THROTTLED = "DeliveriesThrottled"
 USER_AGENT = "Hookline/0.1.0"
 #: Bodies up to this size travel inside the delivery message; larger ones are read from the stored payload.
 INLINE_BODY_LIMIT = 16 * 1024
@@ -148,6 +149,9 @@ MAX_PROJECT_HOOKS = 100
 MAX_GROUP_HOOKS = 50
 MANUAL_SENDS_PER_MINUTE = 5
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
+#: Deliveries per top-level namespace per minute (GitLab's web_hook_calls, Free tier); over it they wait, not drop.
+NAMESPACE_RATE_LIMIT_ENV = "HOOKLINE_NAMESPACE_RATE_LIMIT"
+DEFAULT_NAMESPACE_RATE_LIMIT = 500
 
 #: The ingest rule's pattern: every event on the bus except Hookline's own.
 INGEST_EVENT_PATTERN: dict[str, list[object]] = {"source": [{"anything-but": [OPS_EVENT_SOURCE]}]}

@@ -33,7 +33,7 @@ class Delivery(Construct):
         )
         role = self.sender.role
         storage.hooks_table.grant(role, *KEY_READS, UPDATE_ITEM)
-        storage.deliveries_table.grant(role, *KEY_READS, *WRITE_ITEMS)
+        storage.deliveries_table.grant(role, *KEY_READS, *WRITE_ITEMS, UPDATE_ITEM)  # + the rate-limit counter
         self.queue.queue.grant_send_messages(role)
         self.queue.subscribe(self.sender.function)
         acknowledge(

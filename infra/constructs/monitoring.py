@@ -130,6 +130,7 @@ class Monitoring(Construct):
                     _metric(settings.METRIC_HELD, label="held (hook disabled or retry not due)"),
                     _metric(settings.METRIC_RETRIED, label="retries queued"),
                     _metric(settings.METRIC_PARKED, label="parked (disabled for good, expired, exhausted)"),
+                    _metric(settings.METRIC_THROTTLED, label="throttled (namespace rate limit; they wait)"),
                 ],
                 width=12,
             ),

@@ -111,7 +111,7 @@ def test_sender(
     allowed = permissions(stack.delivery.sender)
     hooks, deliveries = logical_id(stack.storage.hooks_table), logical_id(stack.storage.deliveries_table)
     assert allowed[hooks] == KEY_READS | {"dynamodb:UpdateItem"}
-    assert allowed[deliveries] == KEY_READS | {"dynamodb:PutItem", "dynamodb:BatchWriteItem"}
+    assert allowed[deliveries] == KEY_READS | {"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"}
     assert CONSUME | {"sqs:SendMessage"} <= allowed[logical_id(stack.delivery.queue.queue)]
     assert logical_id(stack.ingest.queue.queue) not in allowed
     assert logical_id(stack.ingest.queue.dlq) not in allowed

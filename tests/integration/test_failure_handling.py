@@ -73,8 +73,8 @@ class Harness:
             hook_admin(), sender=self.sender, clock=lambda: self.now, delivery_queue_url=queue_url
         )
 
-    def hook(self, url: str, state: HookState = CLEAN_STATE) -> Hook:
-        namespace = self.admin.namespace(HookKind.PROJECT, f"failing%2F{uuid.uuid4().hex[:8]}", creating=True)
+    def hook(self, url: str, state: HookState = CLEAN_STATE, top: str = "failing") -> Hook:
+        namespace = self.admin.namespace(HookKind.PROJECT, f"{top}%2F{uuid.uuid4().hex[:8]}", creating=True)
         hook = self.admin.create(namespace, HookCreate(url=url))
         if state != HookState():
             assert self.admin.store.replace_state(hook.id, HookState(), state)
@@ -287,3 +287,28 @@ def test_what_holding_costs_in_sqs_requests(quiet_stack: LocalStack, scratch_que
     # per held delivery and hour: (1 receive + 1 visibility change) / 10 deliveries / 11.75 h
     assert (1 + 1) / 10 / 11.75 < 0.02
     assert harness.receive() == []  # hidden
+
+
+def test_deliveries_over_the_namespace_rate_limit_wait_for_the_next_window(
+    quiet_stack: LocalStack, scratch_queue: str, receiver: Receiver
+) -> None:
+    harness = Harness(quiet_stack, scratch_queue, now=T0 + timedelta(seconds=20))
+    harness.sender = replace(harness.sender, policy=SenderPolicy(max_hold_seconds=0, namespace_rate_limit=3))
+    top = f"busy-{uuid.uuid4().hex[:8]}"  # both hooks count against this top-level namespace
+    busy = harness.hook(receiver.url("/busy"), top=top)
+    also_busy = harness.hook(receiver.url("/also-busy"), top=top)
+    harness.enqueue(busy, 3)
+    harness.enqueue(also_busy, 2)
+    report, queued = harness.run()
+    assert (report.attempted, report.throttled) == (3, 2)
+    held = [q for q in queued if q.message_id in report.keep_message_ids]
+    assert len(held) == 2  # hidden on the queue, not dropped
+    assert len(receiver.requests) == 3
+    for q in held:
+        harness.sqs.change_message_visibility(
+            QueueUrl=harness.queue_url, ReceiptHandle=q.receipt_handle, VisibilityTimeout=0
+        )
+    harness.now = T0 + timedelta(seconds=61)  # the next window
+    report, _ = harness.run()
+    assert (report.attempted, report.throttled) == (2, 0)
+    assert len(receiver.requests) == 5  # delayed, none dropped

@@ -207,14 +207,14 @@ class DeliveryStore:
                 request = answer.get("UnprocessedItems") or {}
 
     # --- counters --------------------------------------------------------------------------------------------
-    def count_in_window(self, name: str, window_start: int, window_seconds: int = 60) -> int:
-        """Add one to a fixed-window counter and return its new value (one UpdateItem; the item expires)."""
+    def count_in_window(self, name: str, window_start: int, window_seconds: int = 60, by: int = 1) -> int:
+        """Add ``by`` to a fixed-window counter and return its new value (one UpdateItem; the item expires)."""
         answer = dynamodb().update_item(
             TableName=self.table_name,
             Key=to_item({_TABLE.partition_key: f"COUNT#{name}", _TABLE.sort_key: str(window_start)}),
             UpdateExpression="ADD #n :one SET #ttl = :ttl",
             ExpressionAttributeNames={"#n": "count", "#ttl": _TTL},
-            ExpressionAttributeValues=to_item({":one": 1, ":ttl": window_start + 2 * window_seconds}),
+            ExpressionAttributeValues=to_item({":one": by, ":ttl": window_start + 2 * window_seconds}),
             ReturnValues="UPDATED_NEW",
         )
         return int(answer["Attributes"]["count"]["N"])

@@ -133,6 +133,15 @@ class Hook(BaseModel):
     disabled_until: datetime | None = None
     created_at: datetime
 
+    def top_level_namespace(self) -> str | None:
+        """The namespace rate limits count against: the first segment of its path (or its key, when only the id is
+        known); None for system hooks, which are never limited."""
+        if self.kind is HookKind.SYSTEM:
+            return None
+        if self.namespace_path:
+            return normalize_path(self.namespace_path).split("/")[0]
+        return self.scope_key
+
     def signing_tokens(self, now: datetime) -> list[str]:
         """The keys that sign a delivery now: the current one, and during a rotation the previous one too."""
         tokens = [self.signing_token] if self.signing_token else []

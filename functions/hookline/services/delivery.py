@@ -17,7 +17,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -88,6 +88,7 @@ class SenderPolicy:
     max_receive_count: int = settings.DELIVERY_QUEUE.max_receive_count
     probe_lease: timedelta = timedelta(seconds=settings.PROBE_LEASE_SECONDS)
     per_hook_concurrency: int = settings.PER_HOOK_CONCURRENCY
+    namespace_rate_limit: int = settings.DEFAULT_NAMESPACE_RATE_LIMIT
 
 
 @dataclass
@@ -100,6 +101,7 @@ class SendReport:
     parked: int = 0
     retried: int = 0
     hooks_disabled: int = 0
+    throttled: int = 0
     logs: list[DeliveryLog] = field(default_factory=list)
     keep_message_ids: list[str] = field(default_factory=list)
 
@@ -171,6 +173,7 @@ class DeliverySender:
             else:
                 to_send.append((item, hook))
 
+        to_send = self._within_rate_limits(to_send, now, batch, report)
         results = self._send([(item.task, hook) for item, hook in to_send], now)
         outcomes: dict[int, list[bool]] = defaultdict(list)
         for (item, hook), (outgoing, result) in zip(to_send, results, strict=True):
@@ -220,6 +223,26 @@ class DeliverySender:
             self._apply_outcomes(hook, [result.succeeded], now, batch)
         self._flush(batch)
         return result
+
+    def _within_rate_limits(
+        self, to_send: list[tuple[QueuedTask, Hook]], now: datetime, batch: _Batch, report: SendReport
+    ) -> list[tuple[QueuedTask, Hook]]:
+        """Deliveries per top-level namespace per minute (system hooks are never limited). One counter update per
+        namespace per batch; what is over the limit waits for the next window instead of being dropped."""
+        limit = self.policy.namespace_rate_limit
+        buckets: dict[str, list[tuple[QueuedTask, Hook]]] = defaultdict(list)
+        for pair in to_send:
+            buckets[pair[1].top_level_namespace() or ""].append(pair)
+        window = int(now.timestamp()) // 60 * 60
+        allowed: list[tuple[QueuedTask, Hook]] = list(buckets.pop("", []))
+        for namespace, pairs in buckets.items():
+            count = self.delivery_store.count_in_window(f"deliveries:{namespace}", window, by=len(pairs))
+            room = max(0, limit - (count - len(pairs)))
+            allowed.extend(pairs[:room])
+            for item, _ in pairs[room:]:
+                report.throttled += 1
+                self._hold(item, datetime.fromtimestamp(window + 60, UTC), now, batch, report)
+        return allowed
 
     # --- decisions -------------------------------------------------------------------------------------------
     def _is_probe(self, hook: Hook, now: datetime, probes: set[int]) -> bool:
@@ -409,6 +432,7 @@ class DeliverySender:
             settings.METRIC_PARKED: report.parked,
             settings.METRIC_RETRIED: report.retried,
             settings.METRIC_HOOKS_DISABLED: report.hooks_disabled,
+            settings.METRIC_THROTTLED: report.throttled,
         }
         for failure_class, name in _FAILURE_METRICS.items():
             counts[name] = sum(r.failure_class is failure_class for r in results)
