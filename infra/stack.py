@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import App, CfnOutput, Stack
+from aws_cdk import App, CfnOutput, RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -59,6 +60,7 @@ class HooklineStack(Stack):
 
         self.functions = [self.ingest.function, self.delivery.sender, self.api.function]
         self._client_certificate(self.node.try_get_context("client_cert_secret"))
+        self.secrets_key = self._secrets_key()
         instance_url = self.node.try_get_context("instance_url") or self.api.base_url
         for function in self.functions:
             function.add_environment(settings.INSTANCE_URL_ENV, instance_url)
@@ -68,6 +70,21 @@ class HooklineStack(Stack):
         CfnOutput(self, "BusName", value=self.ingest.bus.event_bus_name, description="Put events on this bus")
         CfnOutput(self, "AdminTokenSecret", value=self.api.admin_token.secret_arn, description="Admin token secret")
         CfnOutput(self, "AlarmTopic", value=self.monitoring.topic.topic_arn, description="Subscribe to get alarms")
+
+    def _secrets_key(self) -> kms.Key:
+        """The key that seals hook secrets at rest: the API seals and opens them, the sender only opens them."""
+        key = kms.Key(
+            self,
+            "SecretsKey",
+            description="Hookline: hook tokens, signing tokens, url variable and custom header values",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,  # sealed values outlive a stack deletion, like the tables
+        )
+        key.grant(self.api.function.role, "kms:GenerateDataKey")
+        for function in (self.api.function, self.delivery.sender):
+            key.grant_decrypt(function.role)
+            function.add_environment(settings.KMS_KEY_ENV, key.key_arn)
+        return key
 
     def _client_certificate(self, secret_name: str | None) -> None:
         """Mutual TLS: the senders (the sender, and the API for hook tests) read the client certificate's secret."""

@@ -111,6 +111,8 @@ ADMIN_TOKEN_ENV = "HOOKLINE_ADMIN_TOKEN"
 ADMIN_TOKEN_SECRET_ENV = "HOOKLINE_ADMIN_TOKEN_SECRET"
 OUTBOUND_ALLOWLIST_ENV = "HOOKLINE_OUTBOUND_ALLOWLIST"
 INSTANCE_URL_ENV = "HOOKLINE_INSTANCE_URL"
+#: The KMS key that seals hook secrets at rest (the stack's own key; moto's KMS locally).
+KMS_KEY_ENV = "HOOKLINE_KMS_KEY_ID"
 #: Optional: the Secrets Manager secret with the client certificate and key presented on every delivery (mutual TLS).
 CLIENT_CERT_SECRET_ENV = "HOOKLINE_CLIENT_CERT_SECRET"
 METRICS_NAMESPACE = "Hookline"

@@ -76,6 +76,7 @@ def create_resources(session: boto3.Session) -> dict[str, str]:
         create_table(dynamodb, table)
     ingest = create_queue(sqs, settings.INGEST_QUEUE)
     delivery = create_queue(sqs, settings.DELIVERY_QUEUE)
+    key_id = session.client("kms").create_key(Description="hookline secrets at rest")["KeyMetadata"]["KeyId"]
     bus = settings.bus_name()
     events.create_event_bus(Name=bus)
     events.put_rule(Name="hookline-ingest", EventBusName=bus, EventPattern=json.dumps(settings.INGEST_EVENT_PATTERN))
@@ -88,4 +89,5 @@ def create_resources(session: boto3.Session) -> dict[str, str]:
         settings.DELIVERY_QUEUE.env_var: delivery.queue_url,
         settings.DELIVERY_QUEUE.dlq_env_var: delivery.dlq_url,
         settings.BUS_NAME_ENV: bus,
+        settings.KMS_KEY_ENV: key_id,
     }

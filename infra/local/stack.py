@@ -144,7 +144,7 @@ class LocalStack:
     def _reset_process_caches() -> None:
         """Handlers cache clients and config per process; a new stack in the same process needs fresh ones."""
         from hookline import config, wiring
-        from hookline.adapters import aws
+        from hookline.adapters import aws, secret_box
         from hookline.api import auth
 
         for cached in (
@@ -156,6 +156,8 @@ class LocalStack:
             wiring.fan_out,
             wiring.delivery_sender,
             wiring.hook_admin,
+            secret_box.kms,
+            secret_box.secret_box,
             auth.admin_token_hash,
         ):
             cached.cache_clear()

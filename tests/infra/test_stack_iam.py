@@ -138,3 +138,14 @@ def test_api(
         "secretsmanager:DescribeSecret",
     }
     assert allowed[logical_id(stack.ingest.bus)] == {"events:PutEvents"}  # a successful test re-enables a hook
+
+
+def test_only_the_api_seals_and_only_api_and_sender_open_hook_secrets(
+    stack: HooklineStack,
+    permissions: Callable[[HooklineFunction], Permissions],
+    logical_id: Callable[[IConstruct], str],
+) -> None:
+    key = logical_id(stack.secrets_key)
+    assert permissions(stack.api.function)[key] == {"kms:GenerateDataKey", "kms:Decrypt"}
+    assert permissions(stack.delivery.sender)[key] == {"kms:Decrypt"}
+    assert key not in permissions(stack.ingest.function)

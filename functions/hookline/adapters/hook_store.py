@@ -10,7 +10,7 @@ Items of the hooks table:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from hookline import settings
 from hookline.adapters.aws import dynamodb, from_item, to_item
+from hookline.adapters.secret_box import secret_box
 from hookline.domain.hook_state import HookState
 from hookline.domain.hooks import Hook, RouteEntry
 
@@ -39,8 +40,24 @@ def _route_attribute(hook_id: int) -> str:
     return f"h{hook_id}"
 
 
+#: Hook fields sealed at rest: single values, and maps whose values are sealed.
+SEALED_FIELDS = ("token", "signing_token", "previous_signing_token")
+SEALED_MAPS = ("url_variables", "custom_headers")
+
+
+def _sealed(values: dict[str, Any], transform: Callable[[str, str], str]) -> dict[str, Any]:
+    """The hook's secret fields passed through ``transform(value, field)`` (seal or open)."""
+    for name in SEALED_FIELDS:
+        if values.get(name):
+            values[name] = transform(values[name], name)
+    for name in SEALED_MAPS:
+        if values.get(name):
+            values[name] = {key: transform(value, f"{name}.{key}") for key, value in values[name].items()}
+    return values
+
+
 def _hook_item(hook: Hook) -> dict[str, Any]:
-    values = hook.model_dump(mode="json", exclude={"id", "triggers"})
+    values = _sealed(hook.model_dump(mode="json", exclude={"id", "triggers"}), secret_box().seal)
     values["triggers"] = sorted(hook.triggers)
     values["hook_id"] = hook.id
     values["disabled_until"] = _iso(hook.disabled_until)
@@ -49,9 +66,9 @@ def _hook_item(hook: Hook) -> dict[str, Any]:
 
 
 def _hook_from_item(item: dict[str, Any]) -> Hook:
-    values = from_item(item)
+    values = _sealed(_plain(from_item(item)), secret_box().open)
     values["id"] = int(values.pop("hook_id"))
-    return Hook.model_validate(_plain(values))
+    return Hook.model_validate(values)
 
 
 def _plain(value: Any) -> Any:
