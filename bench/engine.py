@@ -51,6 +51,9 @@ class _MemoryLogs(DeliveryStore):
     def get_payloads(self, event_uuids: Iterable[str]) -> dict[str, str]:
         return {}
 
+    def count_in_window(self, name: str, window_start: int, window_seconds: int = 60, by: int = 1) -> int:
+        return by  # the rate-limit counter: figure 1 counts its AWS call, the engine figure times it apart
+
 
 @dataclass(frozen=True)
 class EngineResult:

@@ -11,8 +11,10 @@ from hookline.adapters.delivery_store import DeliveryStore
 from hookline.adapters.hook_store import HookStore
 from hookline.adapters.http_client import HttpSender, destination_blocked
 from hookline.adapters.tls import ClientCertificate
+from hookline.adapters.token_store import TokenStore
 from hookline.config import runtime_config
 from hookline.domain.delivery import RequestContext
+from hookline.services.access_tokens import AccessTokens
 from hookline.services.delivery import DeliverySender
 from hookline.services.fan_out import FanOut
 from hookline.services.hook_admin import HookAdmin
@@ -56,3 +58,8 @@ def hook_admin() -> HookAdmin:
         config.delivery_queue_url,
         url_guard=lambda url: destination_blocked(url, config.outbound_allowlist),
     )
+
+
+def access_tokens() -> AccessTokens:
+    """Cheap to build (it holds table names only), so built per call: nothing to reset between local stacks."""
+    return AccessTokens(TokenStore(), HookStore())

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
+_BATCH_GET_LIMIT = 100
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=50)
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -47,3 +48,28 @@ def to_item(values: dict[str, Any]) -> dict[str, Any]:
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {key: _deserializer.deserialize(value) for key, value in item.items()}
+
+
+def batch_get(table_name: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items of ``keys`` that exist (BatchGetItem, 100 keys a call, unprocessed keys asked again)."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), _BATCH_GET_LIMIT):
+        request: dict[str, Any] = {table_name: {"Keys": keys[start : start + _BATCH_GET_LIMIT]}}
+        while request:
+            answer = dynamodb().batch_get_item(RequestItems=request)
+            found.extend(answer["Responses"].get(table_name, []))
+            request = answer.get("UnprocessedKeys") or {}
+    return found
+
+
+def increment(table_name: str, key: dict[str, Any]) -> int:
+    """Add one to the counter item at ``key`` (attribute ``value``) and return the new value."""
+    answer = dynamodb().update_item(
+        TableName=table_name,
+        Key=key,
+        UpdateExpression="ADD #v :one",
+        ExpressionAttributeNames={"#v": "value"},
+        ExpressionAttributeValues=to_item({":one": 1}),
+        ReturnValues="UPDATED_NEW",
+    )
+    return int(answer["Attributes"]["value"]["N"])

@@ -211,7 +211,7 @@ class DeliveryStore:
         """Add ``by`` to a fixed-window counter and return its new value (one UpdateItem; the item expires)."""
         answer = dynamodb().update_item(
             TableName=self.table_name,
-            Key=to_item({_TABLE.partition_key: f"COUNT#{name}", _TABLE.sort_key: str(window_start)}),
+            Key=to_item({_TABLE.partition_key: f"COUNT#{name}", _TABLE.sort_key: f"WINDOW#{window_start}"}),
             UpdateExpression="ADD #n :one SET #ttl = :ttl",
             ExpressionAttributeNames={"#n": "count", "#ttl": _TTL},
             ExpressionAttributeValues=to_item({":one": by, ":ttl": window_start + 2 * window_seconds}),

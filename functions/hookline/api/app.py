@@ -6,6 +6,7 @@ import base64
 import json
 import math
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Annotated, Any
 from urllib.parse import parse_qs, unquote, urlencode
 
@@ -17,29 +18,32 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hookline import settings
-from hookline.api.auth import is_admin
+from hookline.api.auth import authenticate
 from hookline.api.models import (
+    AccessTokenCreate,
     HookCreate,
     HookUpdate,
     RecoverRequest,
     ValueBody,
+    access_token_out,
     event_log_out,
     hook_out,
     namespace_out,
 )
 from hookline.config import runtime_config
+from hookline.domain.access import Principal, may_manage
 from hookline.domain.delivery import STATUS_CATEGORIES, STATUS_CODES
 from hookline.domain.events import HookKind
 from hookline.domain.hooks import Hook
-from hookline.services.hook_admin import ApiError, Namespace
-from hookline.wiring import hook_admin
+from hookline.services.hook_admin import ApiError, Namespace, namespace_not_found
+from hookline.wiring import access_tokens, hook_admin
 
 logger = Logger(service=settings.SERVICE_NAME)
 
 MAX_PER_PAGE = 100
 OPENAPI_PATH = "/api/v4/openapi.json"
 DOCS_PATH = "/api/v4/docs"
-#: The API description is public (it holds no data); every other request needs the admin token.
+#: The API description is public (it holds no data); every other request needs the admin token or an access token.
 PUBLIC_PATHS = frozenset({OPENAPI_PATH, DOCS_PATH})
 OPENAPI_INFO: dict[str, Any] = {
     "title": "Hookline",
@@ -64,12 +68,12 @@ GITLAB_ERROR: OpenAPIResponse = {
 }
 
 
-def answers(success: int) -> dict[int, OpenAPIResponse]:
-    """The statuses a route answers with: its success (204 has no body) and GitLab's errors."""
+def answers(success: int, *errors: int) -> dict[int, OpenAPIResponse]:
+    """The statuses a route answers with: its success (204 has no body), GitLab's errors and ``errors``."""
     documented: OpenAPIResponse = (
         {"description": "No Content", "content": {}} if success == 204 else {"description": "Success"}
     )
-    return {success: documented, **dict.fromkeys((400, 401, 404, 422), GITLAB_ERROR)}
+    return {success: documented, **dict.fromkeys((400, 401, 404, 422, *errors), GITLAB_ERROR)}
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
@@ -82,8 +86,15 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 
 
 # --- cross-cutting -----------------------------------------------------------------------------------------------
+#: Who the request being resolved comes from (set by ``resolve``; per thread, as the local API server is threaded).
+_PRINCIPAL: ContextVar[Principal] = ContextVar("principal")
+
+
 class GitLabApiResolver(APIGatewayRestResolver):
-    """Authenticates every request before routing and validation, and reads GitLab's other parameter encodings."""
+    """Authenticates every request before routing and validation, and reads GitLab's other parameter encodings.
+
+    The principal (the admin or an access token) is kept for the routes, which check it in ``_ns``.
+    """
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         if event.get("httpMethod") == "GET" and event.get("path") in PUBLIC_PATHS:
@@ -95,13 +106,18 @@ class GitLabApiResolver(APIGatewayRestResolver):
         headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
         bearer = headers.get("authorization", "")
         token = headers.get("private-token") or (bearer[7:].strip() if bearer.lower().startswith("bearer ") else "")
-        if not token or not is_admin(token):
+        principal = authenticate(token)
+        if principal is None:
             return _UNAUTHORIZED
         try:
             event = _as_json_body(event, headers)
         except UnicodeDecodeError:  # a body that is not UTF-8 cannot be JSON
             return _NOT_JSON
-        return super().resolve(event, context)
+        reset = _PRINCIPAL.set(principal)
+        try:
+            return super().resolve(event, context)
+        finally:
+            _PRINCIPAL.reset(reset)
 
 
 def _early_answer(status: int, body: dict[str, str]) -> dict[str, Any]:
@@ -267,7 +283,18 @@ def _recover(namespace: Namespace, hook_id: int, request: RecoverRequest) -> Res
 
 
 def _ns(kind: HookKind, ref: str | None = None, *, creating: bool = False) -> Namespace:
-    return hook_admin().namespace(kind, ref, creating=creating)
+    """The namespace a route addresses, if the caller may manage it: every route's access check.
+
+    System hooks are the admin's: 403 for an access token. A namespace the token may not manage answers as an unknown
+    one (404), so another tenant's namespaces and hooks do not show they exist.
+    """
+    principal = _PRINCIPAL.get()
+    if kind is HookKind.SYSTEM and not principal.is_admin:
+        raise ApiError(403, message="403 Forbidden")
+    namespace = hook_admin().namespace(kind, ref, creating=creating)
+    if not may_manage(principal, namespace.kind, namespace.keys, namespace.path):
+        raise namespace_not_found(kind)
+    return namespace
 
 
 @app.get("/api/v4/projects/<project_ref>/hooks", responses=answers(200))
@@ -352,32 +379,32 @@ def recover_group_hook(group_ref: str, hook_id: int, request: Annotated[RecoverR
     return _recover(_ns(HookKind.GROUP, group_ref), hook_id, request)
 
 
-@app.get("/api/v4/hooks", responses=answers(200))
+@app.get("/api/v4/hooks", responses=answers(200, 403))
 def list_system_hooks(page: Page = 1, per_page: PerPage = 20) -> Response[Any]:
     return _list(_ns(HookKind.SYSTEM), page, per_page)
 
 
-@app.post("/api/v4/hooks", responses=answers(201))
+@app.post("/api/v4/hooks", responses=answers(201, 403))
 def create_system_hook(request: Annotated[HookCreate, Body()]) -> Response[Any]:
     return _create(_ns(HookKind.SYSTEM), request)
 
 
-@app.get("/api/v4/hooks/<hook_id>", responses=answers(200))
+@app.get("/api/v4/hooks/<hook_id>", responses=answers(200, 403))
 def get_system_hook(hook_id: int) -> Response[Any]:
     return _get(_ns(HookKind.SYSTEM), hook_id)
 
 
-@app.put("/api/v4/hooks/<hook_id>", responses=answers(200))
+@app.put("/api/v4/hooks/<hook_id>", responses=answers(200, 403))
 def update_system_hook(hook_id: int, request: Annotated[HookUpdate, Body()]) -> Response[Any]:
     return _update(_ns(HookKind.SYSTEM), hook_id, request)
 
 
-@app.delete("/api/v4/hooks/<hook_id>", responses=answers(204))
+@app.delete("/api/v4/hooks/<hook_id>", responses=answers(204, 403))
 def delete_system_hook(hook_id: int) -> Response[Any]:
     return _delete(_ns(HookKind.SYSTEM), hook_id)
 
 
-@app.post("/api/v4/hooks/<hook_id>", responses=answers(201))
+@app.post("/api/v4/hooks/<hook_id>", responses=answers(201, 403))
 def test_system_hook(hook_id: int) -> Response[Any]:
     """GitLab's system hook test: a push event."""
     return _test(_ns(HookKind.SYSTEM), hook_id, "push_events")
@@ -467,3 +494,35 @@ def _register_pair_routes(kind: HookKind, base: str, field: str) -> None:
 
 _register_hook_extras(HookKind.PROJECT, "projects")
 _register_hook_extras(HookKind.GROUP, "groups")
+
+
+# --- group and project access tokens ---------------------------------------------------------------------------------
+def _register_token_routes(kind: HookKind, collection: str) -> None:
+    """GitLab's group and project access tokens: create (the value is shown once), list and revoke.
+
+    The admin may do this for any namespace; an access token only for the namespaces it manages.
+    """
+    base = f"/api/v4/{collection}/<ref>/access_tokens"
+
+    @app.post(base, operation_id=f"create_{kind}_access_token", responses=answers(201))
+    def create_token(ref: str, request: Annotated[AccessTokenCreate, Body()]) -> Response[Any]:
+        namespace = _ns(kind, ref, creating=True)
+        token, value = access_tokens().create(
+            _PRINCIPAL.get(), namespace, request.name, request.scopes, request.expires_at
+        )
+        return json_response(201, access_token_out(token, access_tokens().clock(), value))
+
+    @app.get(base, operation_id=f"list_{kind}_access_tokens", responses=answers(200))
+    def list_tokens(ref: str, page: Page = 1, per_page: PerPage = 20) -> Response[Any]:
+        tokens = access_tokens().list(_ns(kind, ref))
+        now = access_tokens().clock()
+        return paginated([access_token_out(token, now) for token in tokens], page, per_page)
+
+    @app.delete(f"{base}/<token_id>", operation_id=f"revoke_{kind}_access_token", responses=answers(204))
+    def revoke_token(ref: str, token_id: int) -> Response[Any]:
+        access_tokens().revoke(_ns(kind, ref), token_id)
+        return Response(status_code=204, body="")
+
+
+_register_token_routes(HookKind.PROJECT, "projects")
+_register_token_routes(HookKind.GROUP, "groups")

@@ -1,4 +1,8 @@
-"""The admin token: Secrets Manager in AWS, ``HOOKLINE_ADMIN_TOKEN`` locally. Only its hash is kept in memory."""
+"""Who a request comes from.
+
+The admin token: Secrets Manager in AWS, ``HOOKLINE_ADMIN_TOKEN`` locally; only its hash is kept in memory. Any other
+token is a group or project access token, looked up by its SHA-256 (one GetItem).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from functools import cache
 
 from hookline import settings
 from hookline.adapters.aws import secretsmanager
+from hookline.domain.access import ADMIN, Principal
+from hookline.wiring import access_tokens
 
 
 def token_hash(token: str) -> bytes:
@@ -27,3 +33,12 @@ def admin_token_hash() -> bytes | None:
 def is_admin(token: str) -> bool:
     expected = admin_token_hash()
     return expected is not None and hmac.compare_digest(expected, token_hash(token))
+
+
+def authenticate(token: str) -> Principal | None:
+    """The admin, the principal of an active access token, or None (no token, unknown, revoked or expired: 401)."""
+    if not token:
+        return None
+    if is_admin(token):
+        return ADMIN
+    return access_tokens().authenticate(token)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
+from hookline.domain.access import AccessToken
 from hookline.domain.branch_filter import BranchFilterStrategy
 from hookline.domain.delivery import masked_url
 from hookline.domain.events import TRIGGERS_BY_KIND, HookKind
@@ -211,3 +212,40 @@ def namespace_out(kind: HookKind, namespace_id: int | None, path: str | None, in
     body["path_with_namespace" if kind is HookKind.PROJECT else "full_path"] = path
     body["web_url"] = f"{instance_url.rstrip('/')}/{path}" if path else None
     return body
+
+
+class AccessTokenCreate(BaseModel):
+    """``POST …/access_tokens``: GitLab's group and project access token parameters (``access_level`` is accepted and
+    ignored: a token manages hooks, whatever its level)."""
+
+    name: str = Field(min_length=1, max_length=255)
+    scopes: list[str]
+    expires_at: date | None = None
+    access_level: int | None = None
+
+
+class AccessTokenOut(BaseModel):
+    """A group or project access token as GitLab answers it; ``token`` only in the answer that created it."""
+
+    id: int
+    name: str
+    scopes: list[str]
+    expires_at: str
+    revoked: bool
+    active: bool
+    created_at: str
+    token: str | None = None
+
+
+def access_token_out(token: AccessToken, now: datetime, value: str | None = None) -> dict[str, Any]:
+    body = AccessTokenOut(
+        id=token.id,
+        name=token.name,
+        scopes=list(token.scopes),
+        expires_at=token.expires_on.isoformat(),
+        revoked=token.revoked,
+        active=token.active(now),
+        created_at=gitlab_time(token.created_at) or "",
+        token=value,
+    )
+    return body.model_dump(exclude_none=value is None)

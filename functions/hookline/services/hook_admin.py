@@ -72,8 +72,9 @@ class Namespace:
     path: str | None
 
 
-def _namespace_label(kind: HookKind) -> str:
-    return "Project" if kind is HookKind.PROJECT else "Group"
+def namespace_not_found(kind: HookKind) -> ApiError:
+    """``404 Project Not Found`` / ``404 Group Not Found``: an unknown namespace, or one the caller may not see."""
+    return not_found("Project" if kind is HookKind.PROJECT else "Group")
 
 
 RECOVER_LIMIT = 500
@@ -110,11 +111,11 @@ class HookAdmin:
         elif _FULL_PATH.match(ref) and not ref.isdigit():
             parsed = normalize_path(ref)
         else:
-            raise not_found(_namespace_label(kind))
+            raise namespace_not_found(kind)
         key = namespace_key(kind, parsed)
         known = self.store.scope_exists(key)
         if known is None and not creating:
-            raise not_found(_namespace_label(kind))
+            raise namespace_not_found(kind)
         alias = known.alias if known else None
         keys = (key, alias) if alias else (key,)
         alias_value = alias.split(":", 1)[1] if alias else None
