@@ -62,18 +62,21 @@ def receive(port: int) -> None:
     threading.Event().wait()
 
 
-def put_event(detail_type: str, detail: dict[str, Any]) -> None:
-    answer = boto3.client("events").put_events(
+def put_event(events: Any, detail_type: str, detail: dict[str, Any], source: str = "quickstart") -> str:
+    """Put one event on the Hookline bus; its EventBridge id (the deliveries' X-Gitlab-Event-UUID)."""
+    answer = events.put_events(
         Entries=[
             {
-                "Source": "quickstart",
+                "Source": source,
                 "DetailType": detail_type,
                 "Detail": json.dumps(detail),
                 "EventBusName": settings.bus_name(),
             }
         ]
     )
-    print(json.dumps(answer["Entries"]))
+    if answer["FailedEntryCount"]:
+        raise RuntimeError(f"the event was not put: {answer['Entries']}")
+    return str(answer["Entries"][0]["EventId"])
 
 
 def logs(hook_id: int) -> None:
@@ -111,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "put-event":
         with open(args.file) if args.file else nullcontext() as source:
             detail = json.load(source) if source else SAMPLE_PUSH
-        put_event(args.detail_type, detail)
+        print(put_event(boto3.client("events"), args.detail_type, detail))
     else:
         logs(args.hook_id)
 

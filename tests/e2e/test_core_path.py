@@ -13,7 +13,7 @@ from gidgetlab import sansio
 
 from hookline import settings
 from hookline.adapters.delivery_store import DeliveryStore
-from infra.local.cli import SAMPLE_PUSH
+from infra.local.cli import SAMPLE_PUSH, put_event
 from infra.local.receiver import Receiver, wait_until
 from infra.local.stack import LocalStack
 
@@ -45,18 +45,8 @@ def test_python_gitlab_manages_project_hooks(gl: gitlab.Gitlab, ref: str | int) 
     assert error.value.response_code == 404
 
 
-def _put_event(stack: LocalStack, detail_type: str, detail: dict) -> None:
-    answer = stack.client("events").put_events(
-        Entries=[
-            {
-                "Source": "gitlab.test",
-                "DetailType": detail_type,
-                "Detail": json.dumps(detail),
-                "EventBusName": settings.bus_name(),
-            }
-        ]
-    )
-    assert answer["FailedEntryCount"] == 0
+def _put_event(stack: LocalStack, detail_type: str, detail: dict) -> str:
+    return put_event(stack.client("events"), detail_type, detail, source="gitlab.test")
 
 
 @pytest.fixture
