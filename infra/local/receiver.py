@@ -32,6 +32,7 @@ class Receiver:
     """Records every POST; answers with the status set for its path (200 by default)."""
 
     statuses: dict[str, int] = field(default_factory=dict)
+    locations: dict[str, str] = field(default_factory=dict)  # a Location header to answer a path with (redirects)
     requests: list[Received] = field(default_factory=list)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
@@ -51,6 +52,8 @@ class Receiver:
                 reply = b'{"ok": true}'
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
+                if self.path in receiver.locations:
+                    self.send_header("Location", receiver.locations[self.path])
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
                 self.wfile.write(reply)
