@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 _BATCH_GET_LIMIT = 100
+_BATCH_WRITE_LIMIT = 25
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=50)
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -60,6 +61,14 @@ def batch_get(table_name: str, keys: list[dict[str, Any]]) -> list[dict[str, Any
             found.extend(answer["Responses"].get(table_name, []))
             request = answer.get("UnprocessedKeys") or {}
     return found
+
+
+def batch_write(table_name: str, requests: list[dict[str, Any]]) -> None:
+    """BatchWriteItem with Put/Delete requests, 25 a call, retrying what DynamoDB leaves unprocessed."""
+    for start in range(0, len(requests), _BATCH_WRITE_LIMIT):
+        pending: dict[str, Any] = {table_name: requests[start : start + _BATCH_WRITE_LIMIT]}
+        while pending:
+            pending = dynamodb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
 
 
 def increment(table_name: str, key: dict[str, Any]) -> int:

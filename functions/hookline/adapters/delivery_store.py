@@ -18,13 +18,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hookline import settings
-from hookline.adapters.aws import dynamodb, from_item, to_item
+from hookline.adapters.aws import batch_get, batch_write, dynamodb, from_item, to_item
 from hookline.domain.delivery import DeliveryLog, DeliveryTask, log_id_for
 
 _TABLE = settings.DELIVERIES_TABLE
 _TTL = _TABLE.ttl_attribute or "expires_at"
-_BATCH_WRITE_LIMIT = 25
-_BATCH_GET_LIMIT = 100
 PARKED_TTL_SECONDS = 14 * 24 * 3600
 
 
@@ -68,22 +66,11 @@ class DeliveryStore:
 
     def get_payloads(self, event_uuids: Iterable[str]) -> dict[str, str]:
         """The stored bodies of these events (BatchGetItem), by event uuid."""
-        items = self._batch_get([_payload_key(event_uuid) for event_uuid in dict.fromkeys(event_uuids)])
+        items = batch_get(self.table_name, [_payload_key(event_uuid) for event_uuid in dict.fromkeys(event_uuids)])
         return {
             item[_TABLE.partition_key]["S"].removeprefix("EVENT#"): zlib.decompress(item["body"]["B"]).decode()
             for item in items
         }
-
-    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """BatchGetItem, 100 keys a call, retrying what DynamoDB leaves unprocessed."""
-        found: list[dict[str, Any]] = []
-        for start in range(0, len(keys), _BATCH_GET_LIMIT):
-            request: dict[str, Any] = {self.table_name: {"Keys": keys[start : start + _BATCH_GET_LIMIT]}}
-            while request:
-                answer = dynamodb().batch_get_item(RequestItems=request)
-                found.extend(answer["Responses"].get(self.table_name, []))
-                request = answer.get("UnprocessedKeys") or {}
-        return found
 
     # --- logs ------------------------------------------------------------------------------------------------
     def log_item(self, log: DeliveryLog) -> dict[str, Any]:
@@ -112,13 +99,7 @@ class DeliveryStore:
 
     def write_items(self, items: list[dict[str, Any]]) -> None:
         """BatchWriteItem, 25 a call, retrying what DynamoDB leaves unprocessed."""
-        for start in range(0, len(items), _BATCH_WRITE_LIMIT):
-            request: dict[str, Any] = {
-                self.table_name: [{"PutRequest": {"Item": item}} for item in items[start : start + _BATCH_WRITE_LIMIT]]
-            }
-            while request:
-                answer = dynamodb().batch_write_item(RequestItems=request)
-                request = answer.get("UnprocessedItems") or {}
+        batch_write(self.table_name, [{"PutRequest": {"Item": item}} for item in items])
 
     def recent_logs(self, hook_id: int, now: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """A hook's unexpired logs, newest first, with their blobs expanded."""
@@ -161,7 +142,7 @@ class DeliveryStore:
             to_item({_TABLE.partition_key: f"HOOK#{hook_id}", _TABLE.sort_key: _log_sort_key(log_id)})
             for log_id in dict.fromkeys(log_ids)
         ]
-        found = {int(log["log_id"]): log for log in _expanded(self._batch_get(keys), now)}
+        found = {int(log["log_id"]): log for log in _expanded(batch_get(self.table_name, keys), now)}
         return [found[log_id] for log_id in log_ids if log_id in found]
 
     # --- parked deliveries -----------------------------------------------------------------------------------
@@ -198,13 +179,7 @@ class DeliveryStore:
         return found
 
     def delete_items(self, keys: list[dict[str, Any]]) -> None:
-        for start in range(0, len(keys), _BATCH_WRITE_LIMIT):
-            request: dict[str, Any] = {
-                self.table_name: [{"DeleteRequest": {"Key": key}} for key in keys[start : start + _BATCH_WRITE_LIMIT]]
-            }
-            while request:
-                answer = dynamodb().batch_write_item(RequestItems=request)
-                request = answer.get("UnprocessedItems") or {}
+        batch_write(self.table_name, [{"DeleteRequest": {"Key": key}} for key in keys])
 
     # --- counters --------------------------------------------------------------------------------------------
     def count_in_window(self, name: str, window_start: int, window_seconds: int = 60, by: int = 1) -> int:

@@ -19,13 +19,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from hookline import settings
-from hookline.adapters.aws import dynamodb, from_item, to_item
+from hookline.adapters.aws import batch_get, dynamodb, from_item, increment, to_item
 from hookline.adapters.secret_box import secret_box
 from hookline.domain.hook_state import HookState
 from hookline.domain.hooks import Hook, RouteEntry
 
 _TABLE = settings.HOOKS_TABLE
-_BATCH_GET_LIMIT = 100
 
 
 def _hook_key(hook_id: int) -> dict[str, Any]:
@@ -105,15 +104,7 @@ class HookStore:
 
     # --- ids -------------------------------------------------------------------------------------------------
     def next_hook_id(self) -> int:
-        answer = dynamodb().update_item(
-            TableName=self.table_name,
-            Key=to_item({_TABLE.partition_key: "COUNTER", _TABLE.sort_key: "hook"}),
-            UpdateExpression="ADD #v :one",
-            ExpressionAttributeNames={"#v": "value"},
-            ExpressionAttributeValues=to_item({":one": 1}),
-            ReturnValues="UPDATED_NEW",
-        )
-        return int(answer["Attributes"]["value"]["N"])
+        return increment(self.table_name, to_item({_TABLE.partition_key: "COUNTER", _TABLE.sort_key: "hook"}))
 
     # --- hooks -----------------------------------------------------------------------------------------------
     def put(self, hook: Hook, *, new: bool) -> None:
@@ -179,7 +170,7 @@ class HookStore:
 
     def get_many(self, hook_ids: Iterable[int]) -> dict[int, Hook]:
         """The current configuration of each hook that still exists (BatchGetItem, 100 keys a call)."""
-        items = self._batch_get([_hook_key(hook_id) for hook_id in dict.fromkeys(hook_ids)])
+        items = batch_get(self.table_name, [_hook_key(hook_id) for hook_id in dict.fromkeys(hook_ids)])
         hooks = (_hook_from_item(item) for item in items)
         return {hook.id: hook for hook in hooks}
 
@@ -201,7 +192,7 @@ class HookStore:
     # --- routing ---------------------------------------------------------------------------------------------
     def scope_routes(self, scope_keys: Iterable[str]) -> dict[str, ScopeRoutes]:
         """The routing items of these scopes that exist, with one BatchGetItem."""
-        items = self._batch_get([_scope_key(key) for key in dict.fromkeys(scope_keys)])
+        items = batch_get(self.table_name, [_scope_key(key) for key in dict.fromkeys(scope_keys)])
         routes: dict[str, ScopeRoutes] = {}
         for item in items:
             values = _plain(from_item(item))
@@ -283,17 +274,6 @@ class HookStore:
                 return False
             raise
         return True
-
-    # --- helpers ---------------------------------------------------------------------------------------------
-    def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        for start in range(0, len(keys), _BATCH_GET_LIMIT):
-            request: dict[str, Any] = {self.table_name: {"Keys": keys[start : start + _BATCH_GET_LIMIT]}}
-            while request:
-                answer = dynamodb().batch_get_item(RequestItems=request)
-                found.extend(answer["Responses"].get(self.table_name, []))
-                request = answer.get("UnprocessedKeys") or {}
-        return found
 
 
 def _iso(moment: datetime | None) -> str | None:
