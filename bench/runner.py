@@ -161,13 +161,14 @@ class Bench:
         self.pollers.drain(sender=False)
         calls = dict(self.counter.calls)
         self.stack.drain_queues()  # the deliveries themselves are figure 1's business
-        queued = events * hooks
+        queued = events * math.ceil(hooks / settings.HOOKS_PER_MESSAGE)  # messages: ten hooks each
         return {
             "hooks": hooks,
             "scopes": scopes,
             "events": events,
             "routing_reads_per_event": calls.get("DynamoDB.BatchGetItem", 0) / events,
             "sends_per_event": calls.get("SQS.SendMessageBatch", 0) / events,
+            "messages_per_event": queued / events,
             "expected_sends_per_event": math.ceil(queued / settings.DELIVERY_QUEUE.batch_size) / events,
             "requests_per_event": sum(calls.values()) / events,
             "by_operation_per_event": {name: count / events for name, count in sorted(calls.items())},

@@ -130,6 +130,8 @@ METRIC_RETRIED = "DeliveriesRetried"
 METRIC_HOOKS_DISABLED = "HooksDisabled"
 METRIC_THROTTLED = "DeliveriesThrottled"
 USER_AGENT = "Hookline/0.1.0"
+#: One delivery message carries an event's deliveries to up to this many hooks (a sender batch: at most 10 times it).
+HOOKS_PER_MESSAGE = 10
 #: Bodies up to this size travel inside the delivery message; larger ones are read from the stored payload.
 INLINE_BODY_LIMIT = 16 * 1024
 

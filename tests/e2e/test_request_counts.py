@@ -51,8 +51,9 @@ def test_requests_per_event_and_per_delivery(running: LocalStack, gl: gitlab.Git
     # routing is read once per ingest batch, never once per scope or per hook
     assert counter.calls["DynamoDB.BatchGetItem"] <= counter.calls["SQS.ReceiveMessage"]
     assert counter.calls["DynamoDB.Query"] == 0 and counter.calls["DynamoDB.GetItem"] == 0
-    assert counter.calls["SQS.SendMessage"] == 0  # deliveries are queued in batches of ten
-    assert per_delivery < 1.0
+    assert counter.calls["SQS.SendMessage"] == 0  # messages are queued in batches of ten
+    # an event's deliveries travel as one message, and a sender batch writes one log item per hook
+    assert per_delivery <= 0.5
 
 
 def _queues_empty(stack: LocalStack) -> bool:

@@ -61,7 +61,7 @@ def _task(hook_id: int) -> DeliveryTask:
 
 def _poller(stack: LocalStack, queue: FastQueue, sender: DeliverySender) -> SqsPoller:
     def handler(event: dict[str, Any], context: Any) -> Any:
-        return process_sqs_batch(event, context, sender.parse_record, sender.deliver)
+        return process_sqs_batch(event, context, sender.parse_record, sender.deliver_messages)
 
     return SqsPoller("FastSender", stack.client("sqs"), queue.url, settings.DELIVERY_QUEUE, handler)
 

@@ -13,7 +13,7 @@ import pytest
 
 from hookline import settings
 from hookline.api.models import HookCreate
-from hookline.domain.delivery import DeliveryTask, idempotency_key
+from hookline.domain.delivery import DeliveryTask, EventDeliveries, idempotency_key, parse_delivery_message
 from hookline.domain.events import HookKind
 from hookline.domain.hook_state import CLEAN_STATE, HookState
 from hookline.domain.hooks import Hook
@@ -97,24 +97,35 @@ class Harness:
             tasks.append(task)
         return tasks
 
+    def enqueue_event(self, hooks: list[Hook]) -> list[DeliveryTask]:
+        """One event to several hooks, queued as the fan-out does: one message."""
+        event_uuid = str(uuid.uuid4())
+        message = EventDeliveries(
+            hook_ids=[hook.id for hook in hooks],
+            event_uuid=event_uuid,
+            event_name="Push Hook",
+            body=json.dumps({"object_kind": "push", "n": event_uuid}),
+            queued_at=self.now,
+        )
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=message.model_dump_json(exclude_none=True))
+        return message.tasks()
+
     def receive(self) -> list[QueuedTask]:
         messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"])
         return [
-            QueuedTask(
-                DeliveryTask.model_validate_json(m["Body"]),
-                m["MessageId"],
-                m["ReceiptHandle"],
-                int(m["Attributes"]["ApproximateReceiveCount"]),
-            )
+            QueuedTask(task, m["MessageId"], m["ReceiptHandle"], int(m["Attributes"]["ApproximateReceiveCount"]), n)
             for m in messages.get("Messages", [])
+            for tasks in [parse_delivery_message(m["Body"])]
+            for n in [len(tasks)]
+            for task in tasks
         ]
 
     def run(self) -> tuple[Any, list[QueuedTask]]:
         """One sender batch over what is visible; deletes what the sender did not keep, as Lambda does."""
         queued = self.receive()
         report = self.sender.deliver(queued)
-        done = [q for q in queued if q.message_id not in report.keep_message_ids]
-        for q in done:
+        done = {q.message_id: q for q in queued if q.message_id not in report.keep_message_ids}
+        for q in done.values():
             self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=q.receipt_handle)
         return report, queued
 
@@ -312,3 +323,27 @@ def test_deliveries_over_the_namespace_rate_limit_wait_for_the_next_window(
     report, _ = harness.run()
     assert (report.attempted, report.throttled) == (2, 0)
     assert len(receiver.requests) == 5  # delayed, none dropped
+
+
+def test_a_message_for_several_hooks_waits_whole_or_leaves_its_waiting_hooks_behind(
+    harness: Harness, receiver: Receiver
+) -> None:
+    """All of a message's hooks disabled: the message is hidden. Only some: the others go now, the waiting ones are
+    re-queued alone (same Idempotency-Key) and the message is done."""
+    until = T0 + timedelta(minutes=5)
+    off = [harness.hook(receiver.url(f"/off-{i}"), HookState(4, until)) for i in range(2)]
+    harness.enqueue_event(off)
+    report, queued = harness.run()
+    assert (report.held, len(queued), report.keep_message_ids) == (2, 2, [queued[0].message_id])
+    assert harness.receive() == []  # hidden, not re-queued
+
+    on = harness.hook(receiver.url("/on"))
+    waiting = harness.hook(receiver.url("/waiting"), HookState(4, until))
+    tasks = harness.enqueue_event([on, waiting])
+    report, _ = harness.run()
+    assert (report.succeeded, report.held, report.keep_message_ids) == (1, 1, [])
+    assert [r.headers["Idempotency-Key"] for r in receiver.to("/on")] == [tasks[0].idempotency_key]
+    (requeued,) = harness.receive()
+    assert requeued.tasks_in_message == 1 and requeued.task.hook_id == waiting.id
+    assert requeued.task.idempotency_key == tasks[1].idempotency_key == idempotency_key(tasks[1].event_uuid, waiting.id)
+    assert requeued.task.not_before == until + timedelta(seconds=1)

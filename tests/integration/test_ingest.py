@@ -6,7 +6,7 @@ import json
 
 from hookline import settings
 from hookline.api.models import HookCreate
-from hookline.domain.delivery import DeliveryTask
+from hookline.domain.delivery import parse_delivery_message
 from hookline.domain.events import HookKind
 from hookline.wiring import hook_admin
 from infra.local.stack import LocalStack
@@ -51,7 +51,7 @@ def test_bad_events_are_dead_lettered_with_a_reason_and_the_good_one_is_delivere
 
     delivery_url = quiet_stack.environment[settings.DELIVERY_QUEUE.env_var]
     queued = sqs.receive_message(QueueUrl=delivery_url, MaxNumberOfMessages=10)["Messages"]
-    tasks = [DeliveryTask.model_validate_json(m["Body"]) for m in queued]
+    tasks = [task for m in queued for task in parse_delivery_message(m["Body"])]
     sqs.delete_message_batch(
         QueueUrl=delivery_url, Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in queued]
     )
@@ -78,3 +78,26 @@ def test_a_batch_reads_routing_once_and_learns_namespace_aliases(quiet_stack: Lo
     assert namespace.id == 777
     assert [hook.id for hook in admin.list(namespace)] == [by_id.id]
     admin.delete(namespace, by_id.id)
+
+
+def test_an_event_is_queued_as_one_message_per_ten_hooks(quiet_stack: LocalStack) -> None:
+    admin = hook_admin()
+    namespace = admin.namespace(HookKind.PROJECT, "wide%2Fsvc", creating=True)
+    hooks = [admin.create(namespace, HookCreate(url=f"https://example.invalid/{i}")) for i in range(25)]
+    sqs = quiet_stack.client("sqs")
+    sqs.send_message(
+        QueueUrl=quiet_stack.environment[settings.INGEST_QUEUE.env_var],
+        MessageBody=_envelope("Push Hook", {"scope": {"project": {"path": "wide/svc"}}, "payload": {}}, "wide-1"),
+    )
+    poller(quiet_stack, "IngestFunction").poll_once()
+
+    queued = sqs.receive_message(
+        QueueUrl=quiet_stack.environment[settings.DELIVERY_QUEUE.env_var], MaxNumberOfMessages=10
+    )["Messages"]
+    per_message = sorted(len(parse_delivery_message(m["Body"])) for m in queued)
+    assert per_message == [5, 10, 10]
+    tasks = [task for m in queued for task in parse_delivery_message(m["Body"])]
+    assert sorted(task.hook_id for task in tasks) == sorted(hook.id for hook in hooks)
+    assert len({task.idempotency_key for task in tasks}) == 25 and {task.event_uuid for task in tasks} == {"wide-1"}
+    for hook in hooks:
+        admin.delete(namespace, hook.id)

@@ -7,10 +7,13 @@ import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from hookline import settings
+from hookline.adapters import delivery_store
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.api.models import HookCreate
-from hookline.domain.delivery import DeliveryLog, DeliveryResult, DeliveryTask, idempotency_key
+from hookline.domain.delivery import DeliveryLog, DeliveryResult, DeliveryTask, EventDeliveries, idempotency_key
 from hookline.domain.events import HookKind
 from hookline.services.delivery import HOOK_DELETED, QueuedTask
 from hookline.wiring import delivery_sender, hook_admin
@@ -122,15 +125,70 @@ def test_expired_logs_are_not_returned(quiet_stack: LocalStack) -> None:
     store = DeliveryStore()
     now = datetime.now(UTC)
 
-    def log(log_id: int, created: datetime) -> DeliveryLog:
+    def log(created: datetime) -> DeliveryLog:
         return DeliveryLog(
-            log_id=log_id, hook_id=990001, hook_kind=HookKind.PROJECT, trigger="push_hooks", url="https://e.com",
+            hook_id=990001, hook_kind=HookKind.PROJECT, trigger="push_hooks", url="https://e.com",
             request_headers={}, request_data=None, event_uuid="e", idempotency_key="k", attempt=1, created_at=created,
             result=DeliveryResult(0.01, status_code=200),
         )  # fmt: skip
 
-    old, fresh = log(1, now - timedelta(days=2, seconds=1)), log(2, now - timedelta(days=1))
-    store.write_items([store.log_item(old), store.log_item(fresh)])
-    assert [item["log_id"] for item in store.recent_logs(990001, now=now)] == [2]
-    raw = store.log_item(fresh)
+    old, fresh = log(now - timedelta(days=2, seconds=1)), log(now - timedelta(days=1))
+    store.write_items(store.log_items([old]) + store.log_items([fresh]))
+    assert [item["created_at"] for item in store.recent_logs(990001, now=now)] == [fresh.created_at.isoformat()]
+    assert [ref.response_status for ref in store.log_index(990001, now)] == ["200"]
+    (raw,) = store.log_items([fresh])
     assert int(raw["expires_at"]["N"]) == int(fresh.created_at.timestamp()) + 172800
+
+
+def test_a_batch_of_event_messages_becomes_one_log_item_per_hook(quiet_stack: LocalStack, receiver: Receiver) -> None:
+    """Ten events to two hooks: ten messages, twenty POSTs, two log items of ten entries, each entry found by id."""
+    hooks = [_hook("sender%2Fgrouped", receiver.url(f"/grouped/{i}")) for i in range(2)]
+    sqs = quiet_stack.client("sqs")
+    queue_url = quiet_stack.environment[settings.DELIVERY_QUEUE.env_var]
+    messages = [
+        EventDeliveries(hook_ids=[h.id for h in hooks], event_uuid=f"ev-grouped-{n}", event_name="Push Hook",
+                        body=f'{{"n":{n}}}', queued_at=T0)
+        for n in range(10)
+    ]  # fmt: skip
+    sqs.send_message_batch(
+        QueueUrl=queue_url, Entries=[{"Id": str(i), "MessageBody": m.model_dump_json()} for i, m in enumerate(messages)]
+    )
+
+    assert poller(quiet_stack, "SenderFunction").poll_once() == 10
+
+    store, now = DeliveryStore(), datetime.now(UTC)
+    assert len(receiver.requests) == 20
+    for hook in hooks:
+        items = quiet_stack.client("dynamodb").query(
+            TableName=store.table_name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :log)",
+            ExpressionAttributeValues={":pk": {"S": f"HOOK#{hook.id}"}, ":log": {"S": "LOG#"}},
+        )["Items"]
+        assert len(items) == 1
+        index = store.log_index(hook.id, now)
+        assert len({ref.log_id for ref in index}) == 10 and {ref.response_status for ref in index} == {"200"}
+        page = store.get_logs(hook.id, index[3:6], now)
+        assert [entry["log_id"] for entry in page] == [ref.log_id for ref in index[3:6]]
+        for ref in index:
+            entry = store.get_log(hook.id, ref.log_id, now)
+            assert entry is not None and entry["log_id"] == ref.log_id and entry["hook_id"] == hook.id
+        sent = {r.headers["Idempotency-Key"]: r.headers["X-Gitlab-Event-UUID"] for r in receiver.requests}
+        assert {e["idempotency_key"]: e["event_uuid"] for e in store.recent_logs(hook.id)}.items() <= sent.items()
+    assert store.get_log(hooks[0].id, 12345, now) is None
+
+
+def test_two_log_items_of_the_same_millisecond_and_slot_both_survive(
+    quiet_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, now = DeliveryStore(), datetime.now(UTC)
+    monkeypatch.setattr(delivery_store.secrets, "randbelow", lambda _: 7)
+    logs = [
+        DeliveryLog(
+            hook_id=990002, hook_kind=HookKind.PROJECT, trigger="push_hooks", url="https://e.com",
+            request_headers={}, request_data=None, event_uuid=f"e{n}", idempotency_key=f"k{n}", attempt=1,
+            created_at=now, result=DeliveryResult(0.01, status_code=200 + n),
+        )
+        for n in range(2)
+    ]  # fmt: skip
+    store.write_items(store.log_items(logs[:1]) + store.log_items(logs[1:]))
+    assert sorted(e["event_uuid"] for e in store.recent_logs(990002, now)) == ["e0", "e1"]

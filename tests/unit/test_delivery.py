@@ -5,12 +5,14 @@ import pytest
 from hookline.domain.delivery import (
     DeliveryResult,
     DeliveryTask,
+    EventDeliveries,
     FailureClass,
     RequestContext,
     capped_response_headers,
     delivery_headers,
     idempotency_key,
     masked_url,
+    parse_delivery_message,
     redact_headers,
     split_userinfo,
 )
@@ -34,6 +36,20 @@ def test_idempotency_key_is_stable_per_hook_and_event() -> None:
     assert idempotency_key("ev-1", 5) == idempotency_key("ev-1", 5)
     assert idempotency_key("ev-1", 5) != idempotency_key("ev-1", 6)
     assert idempotency_key("ev-1", 5) != idempotency_key("ev-2", 5)
+
+
+def test_a_delivery_message_carries_one_event_for_several_hooks_or_one_task() -> None:
+    message = EventDeliveries(hook_ids=[5, 6, 5], event_uuid="ev-1", event_name="Push Hook", body="{}", queued_at=NOW)
+    tasks = parse_delivery_message(message.model_dump_json())
+    assert [(t.hook_id, t.idempotency_key, t.body, t.attempt) for t in tasks] == [
+        (5, idempotency_key("ev-1", 5), "{}", 1),
+        (6, idempotency_key("ev-1", 6), "{}", 1),
+    ]
+    assert parse_delivery_message(_task().model_dump_json()) == [_task()]
+    for bad in ('{"hook_ids": [], "event_uuid": "e", "event_name": "Push Hook", "queued_at": "2026-11-23T00:00Z"}',
+                '{"hook_id": "x"}', "not json", "[]"):  # fmt: skip
+        with pytest.raises(ValueError):
+            parse_delivery_message(bad)
 
 
 def test_delivery_headers() -> None:

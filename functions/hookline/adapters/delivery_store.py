@@ -4,26 +4,34 @@ Items of the deliveries table:
 - ``EVENT#<uuid>`` / ``PAYLOAD``: an event's payload, stored once however many hooks it goes to.
 - ``HOOK#<id>`` / ``PARKED#<ms>#<key>``: a delivery that ended without success (the hook was disabled for good, or
   the delivery expired or ran out of retries), kept 14 days so ``recover`` can queue it again.
-- ``HOOK#<id>`` / ``LOG#<log id>``: one attempt. The bulky parts (headers, bodies) are one zlib-compressed blob; the
-  request body is the event's payload unless a template made it different.
+- ``HOOK#<id>`` / ``LOG#<base>#<random>``: up to ten attempts of one hook made by one sender batch, log ids
+  ``base + 0 ..``, as one zlib-compressed blob, with their statuses beside it for the "Recent events" filter. A
+  request body is the event's payload unless a template made it different. One item (one write unit, usually) for
+  a hook's ten deliveries is what keeps the write cost per delivery low.
 TTL deletion lags, so reads drop items whose ``expires_at`` has passed.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import zlib
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hookline import settings
-from hookline.adapters.aws import batch_get, batch_write, dynamodb, from_item, to_item
+from hookline.adapters.aws import batch_get, batch_write, dynamodb, to_item
 from hookline.domain.delivery import DeliveryLog, DeliveryTask, log_id_for
 
 _TABLE = settings.DELIVERIES_TABLE
 _TTL = _TABLE.ttl_attribute or "expires_at"
 PARKED_TTL_SECONDS = 14 * 24 * 3600
+Item = dict[str, Any]
+#: Entries per log item: a hook's attempts of one sender batch share an item, ids ``base + 0 .. base + 9``.
+LOGS_PER_ITEM = 10
 
 
 def compress(data: Any) -> bytes:
@@ -42,8 +50,32 @@ def _payload_key(event_uuid: str) -> dict[str, Any]:
     return to_item({_TABLE.partition_key: f"EVENT#{event_uuid}", _TABLE.sort_key: "PAYLOAD"})
 
 
-def _log_sort_key(log_id: int) -> str:
-    return f"LOG#{log_id:020d}"
+def _log_prefix(base: int) -> str:
+    return f"LOG#{base:020d}#"
+
+
+@dataclass(frozen=True)
+class LogRef:
+    """Where a log entry is: its id, its response_status (for the status filter) and its item's sort key."""
+
+    log_id: int
+    response_status: str
+    sort_key: str
+
+
+def _log_entry(log_id: int, log: DeliveryLog) -> dict[str, Any]:
+    """One attempt as the API reads it back; absent values are left out (``request_data``: the stored payload)."""
+    entry = {
+        "log_id": log_id,
+        "hook_id": log.hook_id,
+        "event_uuid": log.event_uuid,
+        "attempt": log.attempt,
+        "url_hash": log.url_hash,
+        "created_at": log.created_at.isoformat(),
+        "request_data": log.request_data,
+        **log.public_fields(),
+    }
+    return {key: value for key, value in entry.items() if value is not None}
 
 
 class DeliveryStore:
@@ -73,77 +105,100 @@ class DeliveryStore:
         }
 
     # --- logs ------------------------------------------------------------------------------------------------
-    def log_item(self, log: DeliveryLog) -> dict[str, Any]:
-        public = log.public_fields()
-        blob = {name: public.pop(name) for name in ("request_headers", "response_headers", "response_body")}
-        if log.request_data is not None:
-            blob["request_data"] = log.request_data
-        return {
-            **to_item(
-                {
-                    _TABLE.partition_key: f"HOOK#{log.hook_id}",
-                    _TABLE.sort_key: _log_sort_key(log.log_id),
-                    "log_id": log.log_id,
-                    "hook_id": log.hook_id,
-                    "event_uuid": log.event_uuid,
-                    "attempt": log.attempt,
-                    "url_hash": log.url_hash,
-                    "created_at": log.created_at.isoformat(),
-                    _TTL: _epoch(log.created_at + timedelta(seconds=settings.LOG_TTL_SECONDS)),
-                    "blob": compress(blob),
-                    **{key: value for key, value in public.items() if key != "execution_duration"},
-                    "execution_duration": str(public["execution_duration"]),
-                }
-            ),
-        }
+    def log_items(self, logs: list[DeliveryLog]) -> list[dict[str, Any]]:
+        """The items of these attempts: one per hook per ten entries, so a batch writes a few items, not one each."""
+        by_hook: dict[int, list[DeliveryLog]] = defaultdict(list)
+        for log in logs:
+            by_hook[log.hook_id].append(log)
+        return [
+            self._log_item(hook_logs[start : start + LOGS_PER_ITEM])
+            for hook_logs in by_hook.values()
+            for start in range(0, len(hook_logs), LOGS_PER_ITEM)
+        ]
+
+    @staticmethod
+    def _log_item(logs: list[DeliveryLog]) -> dict[str, Any]:
+        """Entries ``base + i`` (log ids) of one hook, created together; their bulk is one compressed blob. The key's
+        random suffix keeps two items of the same base (same millisecond, same slot) apart."""
+        created_at = logs[0].created_at
+        base = log_id_for(created_at, secrets.randbelow(1000 // LOGS_PER_ITEM) * LOGS_PER_ITEM)
+        entries = [_log_entry(base + index, log) for index, log in enumerate(logs)]
+        return to_item(
+            {
+                _TABLE.partition_key: f"HOOK#{logs[0].hook_id}",
+                _TABLE.sort_key: f"{_log_prefix(base)}{secrets.token_hex(4)}",
+                "log_base": base,
+                "statuses": [entry["response_status"] for entry in entries],
+                "created_at": created_at.isoformat(),
+                _TTL: _epoch(created_at + timedelta(seconds=settings.LOG_TTL_SECONDS)),
+                "blob": compress(entries),
+            }
+        )
 
     def write_items(self, items: list[dict[str, Any]]) -> None:
         """BatchWriteItem, 25 a call, retrying what DynamoDB leaves unprocessed."""
         batch_write(self.table_name, [{"PutRequest": {"Item": item}} for item in items])
 
-    def recent_logs(self, hook_id: int, now: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """A hook's unexpired logs, newest first, with their blobs expanded."""
-        now = now or datetime.now(UTC)
-        answer = dynamodb().query(
-            TableName=self.table_name,
-            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :log)",
-            ExpressionAttributeNames={"#pk": _TABLE.partition_key, "#sk": _TABLE.sort_key},
-            ExpressionAttributeValues=to_item({":pk": f"HOOK#{hook_id}", ":log": "LOG#"}),
-            ScanIndexForward=False,
-            Limit=limit,
-        )
-        return _expanded(answer["Items"], now)
-
-    def log_index(self, hook_id: int, now: datetime) -> list[tuple[int, str]]:
-        """(log id, response_status) of each of a hook's unexpired logs, newest first; blobs are not read."""
-        oldest = log_id_for(now - timedelta(seconds=settings.LOG_TTL_SECONDS), 0)
-        paginator = dynamodb().get_paginator("query")
-        index: list[tuple[int, str]] = []
-        for page in paginator.paginate(
-            TableName=self.table_name,
-            KeyConditionExpression="#pk = :pk AND #sk BETWEEN :low AND :high",
-            ProjectionExpression="log_id, response_status, #ttl",
-            ExpressionAttributeNames={"#pk": _TABLE.partition_key, "#sk": _TABLE.sort_key, "#ttl": _TTL},
-            ExpressionAttributeValues=to_item(
-                {":pk": f"HOOK#{hook_id}", ":low": _log_sort_key(oldest), ":high": "LOG#~"}
-            ),
-            ScanIndexForward=False,
-        ):
-            index.extend(
-                (int(item["log_id"]["N"]), item["response_status"]["S"])
-                for item in page["Items"]
-                if int(item[_TTL]["N"]) > _epoch(now)
+    def _log_query(self, hook_id: int, condition: str, values: dict[str, Any], projection: str = "") -> list[Item]:
+        """A hook's log items whose sort key (``#sk``) meets ``condition``, newest first, every page."""
+        names = {"#pk": _TABLE.partition_key, "#sk": _TABLE.sort_key}
+        extra: dict[str, Any] = {}
+        if projection:
+            names["#ttl"], extra["ProjectionExpression"] = _TTL, projection
+        items: list[Item] = []
+        for page in (
+            dynamodb()
+            .get_paginator("query")
+            .paginate(
+                TableName=self.table_name,
+                KeyConditionExpression=f"#pk = :pk AND {condition}",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item({":pk": f"HOOK#{hook_id}", **values}),
+                ScanIndexForward=False,
+                **extra,
             )
-        return index
+        ):
+            items.extend(page["Items"])
+        return items
 
-    def get_logs(self, hook_id: int, log_ids: list[int], now: datetime) -> list[dict[str, Any]]:
-        """These logs of a hook that exist and have not expired, expanded, in the order asked (BatchGetItem)."""
-        keys = [
-            to_item({_TABLE.partition_key: f"HOOK#{hook_id}", _TABLE.sort_key: _log_sort_key(log_id)})
-            for log_id in dict.fromkeys(log_ids)
+    def recent_logs(self, hook_id: int, now: datetime | None = None) -> list[dict[str, Any]]:
+        """A hook's unexpired log entries, newest first (the CLI and tests; the API pages with log_index)."""
+        now = now or datetime.now(UTC)
+        items = self._log_query(hook_id, "begins_with(#sk, :log)", {":log": "LOG#"})
+        return _newest_first(_entries(items, now))
+
+    def log_index(self, hook_id: int, now: datetime) -> list[LogRef]:
+        """Each of a hook's unexpired entries, newest first: its id, response_status and item; no blob is read."""
+        oldest = log_id_for(now - timedelta(seconds=settings.LOG_TTL_SECONDS), 0)
+        items = self._log_query(
+            hook_id,
+            "#sk BETWEEN :low AND :high",
+            {":low": _log_prefix(oldest), ":high": "LOG#~"},
+            "#sk, log_base, statuses, #ttl",
+        )
+        refs = [
+            LogRef(int(item["log_base"]["N"]) + index, status["S"], item[_TABLE.sort_key]["S"])
+            for item in items
+            if int(item[_TTL]["N"]) > _epoch(now)
+            for index, status in enumerate(item["statuses"]["L"])
         ]
-        found = {int(log["log_id"]): log for log in _expanded(batch_get(self.table_name, keys), now)}
-        return [found[log_id] for log_id in log_ids if log_id in found]
+        return sorted(refs, key=lambda ref: ref.log_id, reverse=True)
+
+    def get_logs(self, hook_id: int, refs: list[LogRef], now: datetime) -> list[dict[str, Any]]:
+        """The entries of these refs that have not expired, in the order given (one BatchGetItem for their items)."""
+        keys = [
+            to_item({_TABLE.partition_key: f"HOOK#{hook_id}", _TABLE.sort_key: sort_key})
+            for sort_key in dict.fromkeys(ref.sort_key for ref in refs)
+        ]
+        entries = _entries(batch_get(self.table_name, keys), now)
+        found = {(entry["_sort_key"], entry["log_id"]): entry for entry in entries}
+        return [found[ref.sort_key, ref.log_id] for ref in refs if (ref.sort_key, ref.log_id) in found]
+
+    def get_log(self, hook_id: int, log_id: int, now: datetime) -> dict[str, Any] | None:
+        """One entry by id (one Query for the items of its base), or None when it is unknown or expired."""
+        base = log_id - log_id % LOGS_PER_ITEM
+        items = self._log_query(hook_id, "begins_with(#sk, :base)", {":base": _log_prefix(base)})
+        return next((entry for entry in _entries(items, now) if entry["log_id"] == log_id), None)
 
     # --- parked deliveries -----------------------------------------------------------------------------------
     def parked_item(self, task: DeliveryTask, reason: str, now: datetime) -> dict[str, Any]:
@@ -195,13 +250,16 @@ class DeliveryStore:
         return int(answer["Attributes"]["count"]["N"])
 
 
-def _expanded(items: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
-    """Log items as plain values with their blob expanded; expired ones (TTL deletion lags) left out."""
-    logs = []
-    for item in items:
-        values = from_item(item)
-        if int(values[_TTL]) <= _epoch(now):
-            continue
-        values.update(decompress(bytes(values.pop("blob"))))
-        logs.append(values)
-    return logs
+def _entries(items: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The entries of log items, each with its item's TTL and sort key (``_sort_key``); expired ones (TTL deletion
+    lags) left out."""
+    return [
+        {**entry, _TTL: int(item[_TTL]["N"]), "_sort_key": item[_TABLE.sort_key]["S"]}
+        for item in items
+        if int(item[_TTL]["N"]) > _epoch(now)
+        for entry in decompress(item["blob"]["B"])
+    ]
+
+
+def _newest_first(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(entries, key=lambda entry: entry["log_id"], reverse=True)

@@ -12,7 +12,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, TypeAdapter
 
 from hookline.domain.events import EVENT_TYPES, EVENT_TYPES_BY_NAME, EventType, HookKind, header_event_name
 from hookline.domain.hooks import Hook, UrlTemplateError, interpolated_url
@@ -53,6 +53,35 @@ class DeliveryTask(BaseModel):
     @property
     def log_trigger(self) -> str:
         return EVENT_TYPES_BY_NAME[self.event_name].log_trigger
+
+
+class EventDeliveries(BaseModel):
+    """The fan-out's SQS message: one event's deliveries to several hooks, which share all but the hook.
+
+    The sender splits it into one :class:`DeliveryTask` per hook; a retry or a partial hold travels as a single task.
+    """
+
+    hook_ids: list[int] = Field(min_length=1)
+    event_uuid: str
+    event_name: str
+    body: str | None = None
+    queued_at: datetime
+
+    def tasks(self) -> list[DeliveryTask]:
+        shared = self.model_dump(exclude={"hook_ids"})
+        return [
+            DeliveryTask(hook_id=hook_id, idempotency_key=idempotency_key(self.event_uuid, hook_id), **shared)
+            for hook_id in dict.fromkeys(self.hook_ids)
+        ]
+
+
+_DELIVERY_MESSAGE: TypeAdapter[EventDeliveries | DeliveryTask] = TypeAdapter(EventDeliveries | DeliveryTask)
+
+
+def parse_delivery_message(body: str) -> list[DeliveryTask]:
+    """The tasks of a delivery-queue message (several hooks' or one); a ValueError when it is neither."""
+    message = _DELIVERY_MESSAGE.validate_json(body)
+    return message.tasks() if isinstance(message, EventDeliveries) else [message]
 
 
 class FailureClass(StrEnum):
@@ -263,9 +292,8 @@ def capped_response_headers(headers: list[tuple[str, str]]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class DeliveryLog:
-    """One attempt, as the 'Recent events' log keeps it (2 days)."""
+    """One attempt, as the 'Recent events' log keeps it (2 days); the store gives it its id."""
 
-    log_id: int
     hook_id: int
     hook_kind: HookKind
     trigger: str

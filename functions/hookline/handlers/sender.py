@@ -19,4 +19,4 @@ tracer = Tracer(service=settings.SERVICE_NAME)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     service = delivery_sender()
-    return process_sqs_batch(event, context, service.parse_record, service.deliver)
+    return process_sqs_batch(event, context, service.parse_record, service.deliver_messages)

@@ -38,8 +38,8 @@ from hookline.domain.delivery import (
     FailureClass,
     Outgoing,
     RequestContext,
-    log_id_for,
     masked_url,
+    parse_delivery_message,
     prepare_outgoing,
 )
 from hookline.domain.events import HookKind
@@ -77,6 +77,7 @@ class QueuedTask:
     message_id: str
     receipt_handle: str
     receive_count: int
+    tasks_in_message: int = 1
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class _Batch:
     logs: list[DeliveryLog] = field(default_factory=list)
     parked: list[dict[str, Any]] = field(default_factory=list)
     requeue: list[OutgoingMessage] = field(default_factory=list)
+    holds: list[tuple[QueuedTask, datetime]] = field(default_factory=list)
     hide: list[tuple[str, int]] = field(default_factory=list)
     ops: list[OpsEvent] = field(default_factory=list)
 
@@ -131,19 +133,20 @@ class DeliverySender:
     jitter: Callable[[], float] = random.random
 
     @staticmethod
-    def parse_record(record: SQSRecord) -> QueuedTask:
-        """A malformed task fails its record, and reaches the DLQ after maxReceiveCount; the reason is logged."""
+    def parse_record(record: SQSRecord) -> list[QueuedTask]:
+        """A message's tasks (one per hook). A malformed one fails its record, and reaches the DLQ after
+        maxReceiveCount; the reason is logged."""
         try:
-            task = DeliveryTask.model_validate_json(record.body)
+            tasks = parse_delivery_message(record.body)
         except ValueError as error:
             logger.warning("Malformed delivery task", extra={"message_id": record.message_id, "reason": str(error)})
             raise
-        return QueuedTask(
-            task=task,
-            message_id=record.message_id,
-            receipt_handle=record.receipt_handle,
-            receive_count=int(record.attributes.approximate_receive_count or 1),
-        )
+        receive_count = int(record.attributes.approximate_receive_count or 1)
+        return [QueuedTask(task, record.message_id, record.receipt_handle, receive_count, len(tasks)) for task in tasks]
+
+    def deliver_messages(self, messages: list[list[QueuedTask]]) -> SendReport:
+        """The tasks of a batch of messages, delivered together."""
+        return self.deliver([queued for tasks in messages for queued in tasks])
 
     def deliver(self, queued: list[QueuedTask]) -> SendReport:
         now = self.clock()
@@ -174,6 +177,7 @@ class DeliverySender:
                 to_send.append((item, hook))
 
         to_send = self._within_rate_limits(to_send, now, batch, report)
+        self._settle_holds(batch, now, report)
         results = self._send([(item.task, hook) for item, hook in to_send], now)
         outcomes: dict[int, list[bool]] = defaultdict(list)
         for (item, hook), (outgoing, result) in zip(to_send, results, strict=True):
@@ -254,16 +258,29 @@ class DeliverySender:
             return True
         return False
 
-    def _hold(self, item: QueuedTask, until: datetime, now: datetime, batch: _Batch, report: SendReport) -> None:
-        """Keep the message for later without counting a failure: hide it, or re-queue it near the redrive limit."""
-        seconds = max(1, min(int((until - now).total_seconds()) + 1, self.policy.max_hold_seconds))
+    @staticmethod
+    def _hold(item: QueuedTask, until: datetime, now: datetime, batch: _Batch, report: SendReport) -> None:
+        """Keep a task for later without counting a failure (how: see _settle_holds)."""
         report.held += 1
-        if item.receive_count < self.policy.max_receive_count - 1:
-            batch.hide.append((item.receipt_handle, seconds))
-            report.keep_message_ids.append(item.message_id)
-        else:
-            task = item.task.model_copy(update={"not_before": until})
-            batch.requeue.append(OutgoingMessage(task.model_dump_json(exclude_none=True), self._delay(until, now)))
+        batch.holds.append((item, until))
+
+    def _settle_holds(self, batch: _Batch, now: datetime, report: SendReport) -> None:
+        """A message whose every task waits is hidden until the earliest of them (cheap: one visibility change).
+        The waiting tasks of a message that had others to do, or that nears the redrive limit, are re-queued alone."""
+        by_message: dict[str, list[tuple[QueuedTask, datetime]]] = defaultdict(list)
+        for item, until in batch.holds:
+            by_message[item.message_id].append((item, until))
+        for held in by_message.values():
+            first = held[0][0]
+            if len(held) == first.tasks_in_message and first.receive_count < self.policy.max_receive_count - 1:
+                until = min(until for _, until in held)
+                seconds = max(1, min(int((until - now).total_seconds()) + 1, self.policy.max_hold_seconds))
+                batch.hide.append((first.receipt_handle, seconds))
+                report.keep_message_ids.append(first.message_id)
+                continue
+            for item, until in held:
+                task = item.task.model_copy(update={"not_before": until})
+                batch.requeue.append(OutgoingMessage(task.model_dump_json(exclude_none=True), self._delay(until, now)))
 
     def _park(self, task: DeliveryTask, reason: str, now: datetime, batch: _Batch, report: SendReport) -> None:
         report.parked += 1
@@ -382,7 +399,7 @@ class DeliverySender:
 
     def _flush(self, batch: _Batch) -> None:
         """Logs and parked items first, then the retries, then the holds: a crash before a step repeats it."""
-        self.delivery_store.write_items([self.delivery_store.log_item(log) for log in batch.logs] + batch.parked)
+        self.delivery_store.write_items(self.delivery_store.log_items(batch.logs) + batch.parked)
         if batch.requeue:
             send_messages(self.queue_url, batch.requeue)
         if batch.hide:
@@ -406,7 +423,6 @@ class DeliverySender:
         if outgoing is not None and outgoing.rendered is not None:
             request_data = outgoing.rendered
         return DeliveryLog(
-            log_id=log_id_for(now, random.randrange(1000)),
             hook_id=task.hook_id,
             hook_kind=hook.kind if hook else HookKind.PROJECT,
             trigger=task.log_trigger,

@@ -1,4 +1,4 @@
-"""Fan-out: find the hooks that want each event, store its payload once and queue one delivery per hook."""
+"""Fan-out: find the hooks that want each event, store its payload once, queue its deliveries ten hooks a message."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hookline.adapters.delivery_store import DeliveryStore
 from hookline.adapters.hook_store import HookStore, ScopeRoutes
 from hookline.adapters.queue import OutgoingMessage, send_messages
 from hookline.clock import CLOCK
-from hookline.domain.delivery import DeliveryTask, idempotency_key
+from hookline.domain.delivery import EventDeliveries
 from hookline.domain.envelope import IncomingEvent, InvalidEvent, NamespaceRef, parse_event
 from hookline.domain.events import HookKind
 from hookline.domain.hooks import namespace_key
@@ -81,7 +81,7 @@ class FanOut:
         )
 
     def fan_out(self, events: list[IncomingEvent]) -> FanOutReport:
-        """One routing read for the whole batch, one payload write per matched event, deliveries sent in tens."""
+        """One routing read for the whole batch, one payload write per matched event, messages sent in tens."""
         now = self.clock()
         all_keys = [key for event in events for key in event.scope.scope_keys()]
         routes = self.hook_store.scope_routes(all_keys)
@@ -99,20 +99,22 @@ class FanOut:
             body = json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
             payload_items.append(self.delivery_store.payload_item(event.event_uuid, event.event_type.name, body, now))
             inline = body if len(body.encode()) <= settings.INLINE_BODY_LIMIT else None
-            for hook_id in hook_ids:
-                task = DeliveryTask(
-                    hook_id=hook_id,
+            for start in range(0, len(hook_ids), settings.HOOKS_PER_MESSAGE):
+                message = EventDeliveries(
+                    hook_ids=hook_ids[start : start + settings.HOOKS_PER_MESSAGE],
                     event_uuid=event.event_uuid,
                     event_name=event.event_type.name,
-                    idempotency_key=idempotency_key(event.event_uuid, hook_id),
                     body=inline,
                     queued_at=now,
                 )
-                messages.append(OutgoingMessage(task.model_dump_json(exclude_none=True)))
+                messages.append(OutgoingMessage(message.model_dump_json(exclude_none=True)))
+            report.deliveries += len(hook_ids)
         self.delivery_store.write_items(payload_items)
         send_messages(self.delivery_queue_url, messages)
-        report.deliveries = len(messages)
-        logger.info("Fan-out done", extra={"events": report.events, "deliveries": report.deliveries})
+        logger.info(
+            "Fan-out done",
+            extra={"events": report.events, "deliveries": report.deliveries, "messages": len(messages)},
+        )
         return report
 
     def _learn_aliases(self, events: list[IncomingEvent], routes: dict[str, ScopeRoutes]) -> None:

@@ -219,7 +219,7 @@ class HookAdmin:
         """One page of the hook's unexpired logs (newest first, filtered by status) with their payloads; the total."""
         hook = self.get(namespace, hook_id)
         index = self.deliveries.log_index(hook.id, self.clock())
-        chosen = [log_id for log_id, status in index if not statuses or status_matches(status, statuses)]
+        chosen = [ref for ref in index if not statuses or status_matches(ref.response_status, statuses)]
         start = (page - 1) * per_page
         logs = self.deliveries.get_logs(hook.id, chosen[start : start + per_page], self.clock())
         return self._with_payloads(logs), len(chosen)
@@ -228,10 +228,10 @@ class HookAdmin:
         return self._with_payloads([self._log(self.get(namespace, hook_id), event_id)])[0]
 
     def _log(self, hook: Hook, event_id: int) -> dict[str, Any]:
-        logs = self.deliveries.get_logs(hook.id, [event_id], self.clock())
-        if not logs:
+        log = self.deliveries.get_log(hook.id, event_id, self.clock())
+        if log is None:
             raise not_found()
-        return logs[0]
+        return log
 
     def _with_payloads(self, logs: LogItems) -> LogsWithPayloads:
         """Each log with the event's stored payload, which is its request body unless the log holds its own."""
