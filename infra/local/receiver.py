@@ -55,15 +55,16 @@ class Receiver:
                 if self.path in receiver.locations:
                     self.send_header("Location", receiver.locations[self.path])
                 self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
                 headers = httpx.Headers(list(self.headers.items()))
                 received = Received(self.path, headers, body, status, arrived, time.monotonic())
-                if on_request is not None:
-                    on_request(received)
+                # Recorded before the answer goes out: a sender that has its response finds the request here.
                 with receiver.changed:
                     receiver.requests.append(received)
                     receiver.changed.notify_all()
+                if on_request is not None:
+                    on_request(received)
+                self.end_headers()
+                self.wfile.write(reply)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
