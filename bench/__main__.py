@@ -31,7 +31,11 @@ def main(argv: list[str] | None = None) -> int:
         stack.stop()
     met = sum(figure["passed"] for figure in document["figures"])
     print(table(document["figures"]), file=table_out)
-    print(f"\n{met}/7 targets met in {document['elapsed_s']:.0f}s; {path}", file=table_out, flush=True)
+    print(
+        f"\n{met}/{len(document['figures'])} targets met in {document['elapsed_s']:.0f}s; {path}",
+        file=table_out,
+        flush=True,
+    )
     return 0
 
 

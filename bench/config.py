@@ -30,6 +30,8 @@ class BenchConfig:
     growth_events: int = 10
     #: The longest any wait for deliveries may take, in seconds.
     timeout_s: float = 120.0
+    #: Which figures to measure (figure 7 needs the runs of figures 1-3, which it makes if they are not chosen).
+    figures: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)
 
     def as_dict(self) -> dict[str, Any]:
         return {item.name: getattr(self, item.name) for item in fields(self)}

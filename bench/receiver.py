@@ -5,17 +5,15 @@ Only the standard library, so the receiver process starts fast.
 
 from __future__ import annotations
 
-import select
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
+
+from infra.local.child import ChildServer, serve_until_stdin_closes
 
 SLOW_PREFIX = "/slow/"
 _REPLY = b'{"ok":true}'
@@ -85,34 +83,14 @@ class BenchReceiver:
 
 
 @contextmanager
-def receiver_process(timeout: float = 30.0) -> Iterator[str]:
-    """A receiver in a process of its own, so it does not share this one's interpreter lock; yields its base URL.
-
-    The child prints its URL and serves until its stdin closes.
-    """
-    child = subprocess.Popen(
-        [sys.executable, "-m", "bench.receiver"],
-        cwd=Path(__file__).resolve().parents[1],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdin is not None and child.stdout is not None
+def receiver_process() -> Iterator[str]:
+    """A receiver in a process of its own, so it does not share this one's interpreter lock; yields its base URL."""
+    child = ChildServer("bench.receiver")
     try:
-        ready, _, _ = select.select([child.stdout], [], [], timeout)
-        if not ready:
-            raise RuntimeError("the receiver process did not start")
-        yield child.stdout.readline().strip()
+        yield child.address
     finally:
-        child.stdin.close()
-        try:
-            child.wait(timeout)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        child.stdout.close()
+        child.stop()
 
 
 if __name__ == "__main__":
-    print(BenchReceiver(record=False).start().base_url, flush=True)
-    sys.stdin.read()
+    serve_until_stdin_closes(BenchReceiver(record=False).start().base_url)

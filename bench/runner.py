@@ -185,36 +185,37 @@ class Bench:
 
     # --- all -------------------------------------------------------------------------------------------------
     def run(self) -> list[Figure]:
-        config, started = self.config, time.monotonic()
+        config, started, chosen = self.config, time.monotonic(), set(self.config.figures)
 
         def step(message: str) -> None:
             self.progress(f"[{time.monotonic() - started:6.1f}s] {message}")
 
+        result: list[Figure] = []
         step("warming up the handlers")
         self.deliveries_run("warm", slow=False, events=1)
-        step(f"figures 1-2: {config.events} events x {config.fan_out} hooks, receivers answering at once")
-        fast = self.deliveries_run("fast", slow=False, events=config.events)
-        step(f"figure 3: the same with receivers answering after {config.slow_ms} ms")
-        slow = self.deliveries_run("slow", slow=True, events=config.events)
-        step(f"figure 4: delivery engine vs bare httpx, {config.engine_rounds} x {config.engine_batches} batches")
-        ratio = self.engine_ratio()
-        step(f"figure 5: end-to-end latency at {config.rate:g} deliveries/s for {config.duration_s:g} s")
-        latency = self.latency()
-        step(f"figure 6: growth with {config.growth_hooks} hooks over {config.growth_scopes} scopes")
-        growth = self.growth()
-        step("figure 7: cost model")
-        event_bytes = len(json.dumps(event_entry(self._project("fast"), push_payload("x", config.payload_bytes))))
-        result = [
-            figures.requests_per_delivery(fast),
-            figures.write_units_per_delivery(fast),
-            figures.sender_ms_per_delivery(slow, config.slow_ms),
-            ratio,
-            latency,
-            growth,
-            figures.cost(fast, slow, event_bytes),
-        ]
+        if chosen & {1, 2, 7}:
+            step(f"figures 1-2: {config.events} events x {config.fan_out} hooks, receivers answering at once")
+            fast = self.deliveries_run("fast", slow=False, events=config.events)
+            result += [figures.requests_per_delivery(fast), figures.write_units_per_delivery(fast)]
+        if chosen & {3, 7}:
+            step(f"figure 3: the same with receivers answering after {config.slow_ms} ms")
+            slow = self.deliveries_run("slow", slow=True, events=config.events)
+            result.append(figures.sender_ms_per_delivery(slow, config.slow_ms))
+        if 4 in chosen:
+            step(f"figure 4: delivery engine vs bare httpx, {config.engine_rounds} x {config.engine_batches} batches")
+            result.append(self.engine_ratio())
+        if 5 in chosen:
+            step(f"figure 5: end-to-end latency at {config.rate:g} deliveries/s for {config.duration_s:g} s")
+            result.append(self.latency())
+        if 6 in chosen:
+            step(f"figure 6: growth with {config.growth_hooks} hooks over {config.growth_scopes} scopes")
+            result.append(self.growth())
+        if 7 in chosen:
+            step("figure 7: cost model")
+            event_bytes = len(json.dumps(event_entry(self._project("fast"), push_payload("x", config.payload_bytes))))
+            result.append(figures.cost(fast, slow, event_bytes))
         step("done")
-        return result
+        return [figure for figure in result if figure.number in chosen]
 
 
 def run_all(

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
 
 from hookline import settings
 from infra.local.api_gateway import make_server, serve_in_background
 from infra.local.lambda_runtime import SqsPoller
+from infra.local.moto_server import MotoProcess
 from infra.local.resources import create_resources
 
 DEFAULT_AWS_PORT = 4566
@@ -53,12 +53,11 @@ class LocalStack:
         return f"http://{self.host}:{self.api_port}"
 
     def start(self) -> LocalStack:
-        self.aws_port = self.aws_port or free_port()
         self.api_port = self.api_port or free_port()
         self.admin_token = self.admin_token or os.environ.get(settings.ADMIN_TOKEN_ENV) or secrets.token_urlsafe(24)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
-        self._moto.start()
+        self._moto = MotoProcess(self.host, self.aws_port)
+        self.aws_port = self._moto.port
         base_env = {
             "AWS_ENDPOINT_URL": self.aws_endpoint,
             "AWS_ACCESS_KEY_ID": "testing",

@@ -1,0 +1,48 @@
+"""`python -m infra.local.moto_server HOST PORT`: moto server in a process of its own.
+
+In the handlers' process, moto's request handling (pure Python) would share one interpreter lock with the handlers,
+the pollers and the API server, and each would wait on the others. Port 0 picks a free port; the child prints its
+endpoint and serves until its stdin closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from infra.local.child import ChildServer, serve_until_stdin_closes
+
+
+class MotoProcess:
+    """The embedded AWS: moto server in a child process."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.child = ChildServer(__name__, host, str(port))
+        self.endpoint = self.child.address
+
+    @property
+    def port(self) -> int:
+        return int(self.endpoint.rsplit(":", 1)[1])
+
+    def stop(self) -> None:
+        self.child.stop()
+
+
+def main(host: str, port: int) -> None:
+    from moto.server import ThreadedMotoServer
+
+    from infra.local import moto_speedups
+
+    moto_speedups.apply()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    bound_host, bound_port = server.get_host_and_port()  # port 0 asked for a free one
+    try:
+        serve_until_stdin_closes(f"http://{bound_host}:{bound_port}")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))
