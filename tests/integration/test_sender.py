@@ -145,9 +145,10 @@ def test_a_batch_of_event_messages_becomes_one_log_item_per_hook(quiet_stack: Lo
     hooks = [_hook("sender%2Fgrouped", receiver.url(f"/grouped/{i}")) for i in range(2)]
     sqs = quiet_stack.client("sqs")
     queue_url = quiet_stack.environment[settings.DELIVERY_QUEUE.env_var]
+    queued_at = datetime.now(UTC)  # the poller runs the stack's sender, on the wall clock: not yet expired
     messages = [
         EventDeliveries(hook_ids=[h.id for h in hooks], event_uuid=f"ev-grouped-{n}", event_name="Push Hook",
-                        body=f'{{"n":{n}}}', queued_at=T0)
+                        body=f'{{"n":{n}}}', queued_at=queued_at)
         for n in range(10)
     ]  # fmt: skip
     sqs.send_message_batch(

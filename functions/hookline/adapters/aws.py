@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -15,6 +17,8 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
+T = TypeVar("T")
+U = TypeVar("U")
 _BATCH_GET_LIMIT = 100
 _BATCH_WRITE_LIMIT = 25
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=50)
@@ -51,16 +55,57 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {key: _deserializer.deserialize(value) for key, value in item.items()}
 
 
+@dataclass(frozen=True)
+class BatchRead(Generic[T]):
+    """Keys to read from one table, and what their items become; several reads can share BatchGetItem calls."""
+
+    table_name: str
+    keys: list[dict[str, Any]]
+    parse: Callable[[list[dict[str, Any]]], T]
+
+
 def batch_get(table_name: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The items of ``keys`` that exist (BatchGetItem, 100 keys a call, unprocessed keys asked again)."""
-    found: list[dict[str, Any]] = []
-    for start in range(0, len(keys), _BATCH_GET_LIMIT):
-        request: dict[str, Any] = {table_name: {"Keys": keys[start : start + _BATCH_GET_LIMIT]}}
+    return _batch_get_all([(table_name, keys)])[0]
+
+
+def read(request: BatchRead[T]) -> T:
+    return request.parse(batch_get(request.table_name, request.keys))
+
+
+def read_both(first: BatchRead[T], second: BatchRead[U]) -> tuple[T, U]:
+    """Two reads with one BatchGetItem (up to 100 keys in all), even across tables."""
+    found_first, found_second = _batch_get_all([(first.table_name, first.keys), (second.table_name, second.keys)])
+    return first.parse(found_first), second.parse(found_second)
+
+
+def _batch_get_all(requests: list[tuple[str, list[dict[str, Any]]]]) -> list[list[dict[str, Any]]]:
+    """The existing items of each (table, keys) request, in request order; the keys of all share the calls."""
+    owners: dict[tuple[str, tuple[Any, ...]], int] = {}
+    keys_to_read: list[tuple[str, dict[str, Any]]] = []
+    for index, (table_name, keys) in enumerate(requests):
+        for key in keys:
+            if (table_name, _key_of(key, key)) not in owners:
+                owners[(table_name, _key_of(key, key))] = index
+                keys_to_read.append((table_name, key))
+    names = {table_name: list(keys[0]) for table_name, keys in requests if keys}
+    found: list[list[dict[str, Any]]] = [[] for _ in requests]
+    for start in range(0, len(keys_to_read), _BATCH_GET_LIMIT):
+        request: dict[str, Any] = {}
+        for table_name, key in keys_to_read[start : start + _BATCH_GET_LIMIT]:
+            request.setdefault(table_name, {"Keys": []})["Keys"].append(key)
         while request:
             answer = dynamodb().batch_get_item(RequestItems=request)
-            found.extend(answer["Responses"].get(table_name, []))
+            for table_name, items in answer["Responses"].items():
+                for item in items:
+                    found[owners[(table_name, _key_of(item, names[table_name]))]].append(item)
             request = answer.get("UnprocessedKeys") or {}
     return found
+
+
+def _key_of(item: dict[str, Any], names: Iterable[str]) -> tuple[Any, ...]:
+    """The key attributes of ``item`` (S, N or B values, all hashable) as a tuple."""
+    return tuple((name, *next(iter(item[name].items()))) for name in names)
 
 
 def batch_write(table_name: str, requests: list[dict[str, Any]]) -> None:

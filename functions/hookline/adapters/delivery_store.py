@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hookline import settings
-from hookline.adapters.aws import batch_get, batch_write, dynamodb, to_item
+from hookline.adapters.aws import BatchRead, batch_get, batch_write, dynamodb, read, to_item
 from hookline.domain.delivery import DeliveryLog, DeliveryTask, log_id_for
 
 _TABLE = settings.DELIVERIES_TABLE
@@ -44,6 +44,13 @@ def decompress(blob: bytes) -> Any:
 
 def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
+
+
+def _payloads_from_items(items: list[dict[str, Any]]) -> dict[str, str]:
+    return {
+        item[_TABLE.partition_key]["S"].removeprefix("EVENT#"): zlib.decompress(item["body"]["B"]).decode()
+        for item in items
+    }
 
 
 def _payload_key(event_uuid: str) -> dict[str, Any]:
@@ -98,11 +105,12 @@ class DeliveryStore:
 
     def get_payloads(self, event_uuids: Iterable[str]) -> dict[str, str]:
         """The stored bodies of these events (BatchGetItem), by event uuid."""
-        items = batch_get(self.table_name, [_payload_key(event_uuid) for event_uuid in dict.fromkeys(event_uuids)])
-        return {
-            item[_TABLE.partition_key]["S"].removeprefix("EVENT#"): zlib.decompress(item["body"]["B"]).decode()
-            for item in items
-        }
+        return read(self.payloads_read(event_uuids))
+
+    def payloads_read(self, event_uuids: Iterable[str]) -> BatchRead[dict[str, str]]:
+        """``get_payloads`` as a read that can share its BatchGetItem with another table's."""
+        keys = [_payload_key(event_uuid) for event_uuid in dict.fromkeys(event_uuids)]
+        return BatchRead(self.table_name, keys, _payloads_from_items)
 
     # --- logs ------------------------------------------------------------------------------------------------
     def log_items(self, logs: list[DeliveryLog]) -> list[dict[str, Any]]:

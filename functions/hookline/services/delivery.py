@@ -25,6 +25,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from hookline import settings
+from hookline.adapters.aws import read_both
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.adapters.hook_store import HookStore
 from hookline.adapters.http_client import HttpSender, LoopRunner, OutboundRequest
@@ -150,7 +151,10 @@ class DeliverySender:
 
     def deliver(self, queued: list[QueuedTask]) -> SendReport:
         now = self.clock()
-        hooks = self.hook_store.get_many(item.task.hook_id for item in queued)
+        hooks, bodies = read_both(  # the hooks and the events' stored payloads with one BatchGetItem
+            self.hook_store.many_read(item.task.hook_id for item in queued),
+            self.delivery_store.payloads_read(item.task.event_uuid for item in queued if item.task.body is None),
+        )
         report, batch = SendReport(), _Batch()
         probes: set[int] = set()
         to_send: list[tuple[QueuedTask, Hook]] = []
@@ -178,7 +182,7 @@ class DeliverySender:
 
         to_send = self._within_rate_limits(to_send, now, batch, report)
         self._settle_holds(batch, now, report)
-        results = self._send([(item.task, hook) for item, hook in to_send], now)
+        results = self._send([(item.task, hook) for item, hook in to_send], now, bodies=bodies)
         outcomes: dict[int, list[bool]] = defaultdict(list)
         for (item, hook), (outgoing, result) in zip(to_send, results, strict=True):
             batch.logs.append(self._log(item.task, hook, outgoing, result, now))
@@ -335,9 +339,18 @@ class DeliverySender:
         return max(0, min(wait, settings.SQS_MAX_DELAY_SECONDS, self.policy.max_hold_seconds))
 
     # --- sending ---------------------------------------------------------------------------------------------
-    def _send(self, to_send: list[tuple[DeliveryTask, Hook]], now: datetime, *, render: bool = True) -> list[Sent]:
-        """Prepare each request (url variables, custom headers, template), send the ready ones concurrently."""
-        bodies = self.delivery_store.get_payloads(task.event_uuid for task, _ in to_send if task.body is None)
+    def _send(
+        self,
+        to_send: list[tuple[DeliveryTask, Hook]],
+        now: datetime,
+        *,
+        render: bool = True,
+        bodies: dict[str, str] | None = None,
+    ) -> list[Sent]:
+        """Prepare each request (url variables, custom headers, template), send the ready ones concurrently.
+        ``bodies``: the stored payloads of the tasks without a body of their own, when already read."""
+        if bodies is None:
+            bodies = self.delivery_store.get_payloads(task.event_uuid for task, _ in to_send if task.body is None)
         timestamp = int(now.timestamp())
         prepared: list[Prepared] = []
         for task, hook in to_send:
