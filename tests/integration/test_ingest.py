@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
 
 from hookline import settings
+from hookline.adapters import aws
+from hookline.adapters.delivery_store import DeliveryStore
 from hookline.api.models import HookCreate
 from hookline.domain.delivery import parse_delivery_message
 from hookline.domain.events import HookKind
@@ -101,3 +107,52 @@ def test_an_event_is_queued_as_one_message_per_ten_hooks(quiet_stack: LocalStack
     assert len({task.idempotency_key for task in tasks}) == 25 and {task.event_uuid for task in tasks} == {"wide-1"}
     for hook in hooks:
         admin.delete(namespace, hook.id)
+
+
+def _calls_in_order(*clients: Any) -> tuple[list[str], Callable[[], None]]:
+    """The operations the clients make, in order, and a function that stops recording."""
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    for client in clients:
+        client.meta.events.register("after-call.*.*", record)
+
+    def stop() -> None:
+        for client in clients:
+            client.meta.events.unregister("after-call.*.*", record)
+
+    return calls, stop
+
+
+@pytest.mark.parametrize(
+    ("blob", "order"),
+    [
+        ("small", ["SendMessageBatch", "BatchWriteItem"]),  # inline bodies: queued first, stored for the logs after
+        ("x" * (settings.INLINE_BODY_LIMIT + 1), ["BatchWriteItem", "SendMessageBatch"]),  # read at send time
+    ],
+    ids=["inline", "stored"],
+)
+def test_a_payload_is_stored_before_queueing_only_when_a_sender_must_read_it(
+    quiet_stack: LocalStack, blob: str, order: list[str]
+) -> None:
+    admin = hook_admin()
+    namespace = admin.namespace(HookKind.PROJECT, "order%2Fsvc", creating=True)
+    hook = admin.create(namespace, HookCreate(url="https://example.invalid/order"))
+    detail = {"scope": {"project": {"path": "order/svc"}}, "payload": {"ref": "refs/heads/main", "blob": blob}}
+    sqs = quiet_stack.client("sqs")
+    sqs.send_message(
+        QueueUrl=quiet_stack.environment[settings.INGEST_QUEUE.env_var],
+        MessageBody=_envelope("Push Hook", detail, f"order-{len(blob)}"),
+    )
+    calls, stop = _calls_in_order(aws.dynamodb(), aws.sqs())
+    try:
+        poller(quiet_stack, "IngestFunction").poll_once()
+    finally:
+        stop()
+        admin.delete(namespace, hook.id)
+    assert [call for call in calls if call in order] == order
+    assert DeliveryStore().get_payloads([f"order-{len(blob)}"]) == {
+        f"order-{len(blob)}": json.dumps(detail["payload"], separators=(",", ":"))
+    }

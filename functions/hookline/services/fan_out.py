@@ -81,7 +81,10 @@ class FanOut:
         )
 
     def fan_out(self, events: list[IncomingEvent]) -> FanOutReport:
-        """One routing read for the whole batch, one payload write per matched event, messages sent in tens."""
+        """One routing read for the whole batch, one payload write per matched event, messages sent in tens.
+
+        A failure after the messages went out fails the batch: it is fanned out again, and the deliveries it repeats
+        carry the same Idempotency-Key."""
         now = self.clock()
         all_keys = [key for event in events for key in event.scope.scope_keys()]
         routes = self.hook_store.scope_routes(all_keys)
@@ -90,6 +93,7 @@ class FanOut:
         report = FanOutReport(events=len(events))
         payload_items: list[dict[str, Any]] = []
         messages: list[OutgoingMessage] = []
+        all_inline = True
         for event in events:
             hook_ids = matching_hook_ids(event, routes)
             report.per_event[event.event_uuid] = hook_ids
@@ -99,6 +103,7 @@ class FanOut:
             body = json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
             payload_items.append(self.delivery_store.payload_item(event.event_uuid, event.event_type.name, body, now))
             inline = body if len(body.encode()) <= settings.INLINE_BODY_LIMIT else None
+            all_inline = all_inline and inline is not None
             for start in range(0, len(hook_ids), settings.HOOKS_PER_MESSAGE):
                 message = EventDeliveries(
                     hook_ids=hook_ids[start : start + settings.HOOKS_PER_MESSAGE],
@@ -109,8 +114,12 @@ class FanOut:
                 )
                 messages.append(OutgoingMessage(message.model_dump_json(exclude_none=True)))
             report.deliveries += len(hook_ids)
-        self.delivery_store.write_items(payload_items)
-        send_messages(self.delivery_queue_url, messages)
+        if all_inline:  # no sender needs the stored payloads (only the logs do): queue first, then store
+            send_messages(self.delivery_queue_url, messages)
+            self.delivery_store.write_items(payload_items)
+        else:  # a message points to its event's stored payload: it must be there before the message can be read
+            self.delivery_store.write_items(payload_items)
+            send_messages(self.delivery_queue_url, messages)
         logger.info(
             "Fan-out done",
             extra={"events": report.events, "deliveries": report.deliveries, "messages": len(messages)},
