@@ -17,6 +17,7 @@ from typing import Any
 from bench import engine, figures
 from bench.config import BenchConfig
 from bench.figures import Figure, RunStats
+from bench.lambdas import lambdas_process, summary_of
 from bench.meter import AwsMeter
 from bench.receiver import SLOW_PREFIX, BenchReceiver, receiver_process
 from bench.workload import Pollers, create_hooks, event_entry, push_payload, put_events, spread_hooks
@@ -41,13 +42,13 @@ class Bench:
         self.receiver = BenchReceiver(slow_s=config.slow_ms / 1000).start()
         self.events = stack.client("events")  # the producer's client: its PutEvents are not Hookline's requests
         self.sqs = stack.client("sqs")  # the event source mappings' client
-        self.pollers = Pollers(stack, self.sqs)
+        self.pollers = Pollers(stack.environment, self.sqs)
         reader = stack.client("dynamodb")  # reads updated items back for the meter, uncounted
-        self.hookline_clients = (aws.dynamodb(), aws.sqs(), aws.events(), self.sqs)
-        self.counter = RequestCounter().attach(*self.hookline_clients)
+        hookline_clients = (aws.dynamodb(), aws.sqs(), aws.events(), self.sqs)
+        self.counter = RequestCounter().attach(*hookline_clients)
         self.meter = AwsMeter(
             lambda table, key: reader.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
-        ).attach(*self.hookline_clients)
+        ).attach(*hookline_clients)
 
     def close(self) -> None:
         self.counter.detach()
@@ -114,22 +115,21 @@ class Bench:
         return statistics.median(timings)
 
     def latency(self) -> Figure:
+        """Events put at a steady rate; the functions run in a process of their own, as Lambda's do."""
         config = self.config
         project = self._project("latency")
         self._hooks(project, "/fast/latency")
         entry = event_entry(project, push_payload(project, config.payload_bytes))
         count = max(1, round(config.rate * config.duration_s / config.fan_out))
         interval = config.fan_out / config.rate
-        expected = self.receiver.count + count * config.fan_out
         reference = self.moto_call_ms()
-        self.pollers.reset()
-        # Unmetered: the meter reads each updated item back (a GetItem), which would sit in the path being timed.
-        self.meter.detach()
-        self.counter.detach()
         put_at: dict[str, float] = {}
         pacing = threading.Event()
-        self.pollers.start()
-        try:
+        with lambdas_process(self.stack.environment) as functions:
+            put_events(self.events, entry, 1)  # warm-up: the functions' first invocations, not timed
+            self._wait_for_deliveries(self.receiver.count + config.fan_out)
+            functions.tell("reset")
+            expected = self.receiver.count + count * config.fan_out
             started = reported = time.monotonic()
             for index in range(count):
                 pacing.wait(max(0.0, started + index * interval - time.monotonic()))
@@ -141,10 +141,7 @@ class Bench:
                     self.progress(f"      {index + 1}/{count} events put, {self.receiver.count} deliveries so far")
             sending_s = time.monotonic() - started
             self._wait_for_deliveries(expected)
-        finally:
-            self.pollers.stop()
-            self.counter.attach(*self.hookline_clients)
-            self.meter.attach(*self.hookline_clients)
+            timings = summary_of(functions.stop())
         latencies = [(a.at - put_at[a.event_uuid]) * 1000 for a in self.receiver.arrivals if a.event_uuid in put_at]
         return figures.latency(
             latencies,
@@ -152,7 +149,7 @@ class Bench:
             {
                 "events": count,
                 "achieved_deliveries_per_s": count * config.fan_out / max(sending_s, interval),
-                **self.pollers.summary(),
+                **timings,
             },
         )
 

@@ -6,7 +6,7 @@ import json
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -18,7 +18,6 @@ from hookline.domain.hooks import Hook
 from hookline.handlers import ingest, sender
 from hookline.wiring import hook_admin
 from infra.local.lambda_runtime import Handler, SqsPoller
-from infra.local.stack import LocalStack
 
 _WORDS = (
     "fix",
@@ -131,7 +130,7 @@ class TimedHandler:
 class Pollers:
     """The ingest and sender functions behind their own SQS event source mappings (the stack's own stay stopped)."""
 
-    stack: LocalStack
+    environment: Mapping[str, str]  # the stack's: queue URLs, tables
     sqs: Any
     ingest: TimedHandler = field(default_factory=lambda: TimedHandler(ingest.lambda_handler))
     sender: TimedHandler = field(default_factory=lambda: TimedHandler(sender.lambda_handler))
@@ -141,7 +140,7 @@ class Pollers:
         self.manual = self.make()  # made before any counting: a poller reads its queue's ARN when made
 
     def make(self) -> tuple[SqsPoller, SqsPoller]:
-        environment = self.stack.environment
+        environment = self.environment
         return (
             SqsPoller(
                 "IngestFunction",

@@ -35,17 +35,22 @@ class ChildServer:
             raise RuntimeError(f"{module} did not start (exit code {self.process.poll()})")
         self.address = line
 
-    def stop(self) -> None:
-        """Close its stdin and wait; kill it if it does not go."""
-        if self.process.stdin is not None and not self.process.stdin.closed:
-            self.process.stdin.close()
+    def tell(self, line: str) -> None:
+        """Send the child one line on its stdin."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def stop(self) -> str:
+        """Close its stdin and wait (kill it if it does not go); what it printed after its address."""
+        if self.process.returncode is not None:
+            return ""
         try:
-            self.process.wait(self.timeout)
+            rest, _ = self.process.communicate(timeout=self.timeout)  # closes stdin: the child's cue to stop
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+            rest, _ = self.process.communicate()
+        return rest or ""
 
 
 def serve_until_stdin_closes(address: str) -> None:

@@ -34,6 +34,10 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
     # the payload once per event; a log item per hook per sender batch, not one per delivery
     assert written.pop("PAYLOAD") == SMOKE.events
     assert written == {"LOG": SMOKE.fan_out * requests["sender_invocations"]}
-    assert figures[5]["details"]["deliveries"] == figures[5]["details"]["events"] * SMOKE.fan_out
+    latency = figures[5]["details"]
+    assert latency["deliveries"] == latency["events"] * SMOKE.fan_out
+    # the functions ran in their own process and reported their timings, the warm-up left out
+    assert latency["ingest_invocations"] >= 1 and latency["sender_invocations"] >= 1
+    assert round(latency["ingest_mean_batch"] * latency["ingest_invocations"]) == latency["events"]
     assert figures[6]["passed"], figures[6]["shown"]  # routing reads stay flat however many hooks match
     assert set(figures[7]["details"]["per_million_by_part"]) >= {"sqs", "dynamodb_writes", "lambda_duration"}
