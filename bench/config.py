@@ -18,8 +18,8 @@ class BenchConfig:
     payload_bytes: int = 2048
     #: Figure 3: how long the receivers take to answer, in milliseconds.
     slow_ms: int = 100
-    #: Figure 4: batches (of the delivery queue's batch size) per side and round; the rounds alternate the sides.
-    engine_batches: int = 150
+    #: Figure 4: batches (ten messages of ``fan_out`` deliveries) per side and round; the sides take turns by batch.
+    engine_batches: int = 40
     engine_rounds: int = 3
     #: Figure 5: deliveries per second and for how long.
     rate: float = 50.0
@@ -37,7 +37,7 @@ class BenchConfig:
         return {item.name: getattr(self, item.name) for item in fields(self)}
 
 
-QUICK: dict[str, Any] = {"events": 30, "engine_batches": 80, "engine_rounds": 2, "duration_s": 10.0, "growth_events": 5}
+QUICK: dict[str, Any] = {"events": 30, "engine_batches": 20, "engine_rounds": 2, "duration_s": 10.0, "growth_events": 5}
 SMOKE = BenchConfig(
     events=2,
     fan_out=2,

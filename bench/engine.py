@@ -1,8 +1,10 @@
 """Figure 4: the sender's delivery engine against a bare httpx.AsyncClient: same bodies, receiver and concurrency.
 
 The engine is DeliverySender.deliver on a received batch, everything from the batch to its log items: hook checks, URL
-policy, headers and token, the POSTs, response capture and the log items. Its two AWS calls (the hooks' BatchGetItem
-and the logs' BatchWriteItem) are answered in memory: figure 1 counts them, and here they would only time moto.
+policy, headers and token, the POSTs, response capture and the log items. Its AWS calls (the hooks' BatchGetItem, the
+rate-limit counter and the logs' BatchWriteItem) are answered in memory: figure 1 counts them, and here they would only
+time moto. A batch is what the sender dequeues: ten messages, each one event for ``fan_out`` hooks; the bare client
+posts the same bodies to the same URLs, at most ``PER_HOOK_CONCURRENCY`` at once to each, as the engine does.
 """
 
 from __future__ import annotations
@@ -77,31 +79,37 @@ class EngineResult:
         }
 
 
-def _batches(base_url: str, fan_out: int, payload: dict[str, Any], count: int, size: int) -> list[list[QueuedTask]]:
+def _batches(fan_out: int, payload: dict[str, Any], count: int, size: int) -> list[list[QueuedTask]]:
+    """``count`` batches as the sender dequeues them: ``size`` messages, each one event for ``fan_out`` hooks."""
     body = json.dumps(payload, separators=(",", ":"))
     now = datetime.now(UTC)
     batches = []
     for number in range(count):
         batch = []
         for index in range(size):
-            event_uuid, hook_id = f"engine-{number}-{index // fan_out}", index % fan_out + 1
-            task = DeliveryTask(
-                hook_id=hook_id,
-                event_uuid=event_uuid,
-                event_name="Push Hook",
-                idempotency_key=idempotency_key(event_uuid, hook_id),
-                body=body,
-                queued_at=now,
-            )
-            batch.append(QueuedTask(task, f"m-{number}-{index}", "not-received", 1))
+            event_uuid, message_id = f"engine-{number}-{index}", f"m-{number}-{index}"
+            for hook_id in range(1, fan_out + 1):
+                task = DeliveryTask(
+                    hook_id=hook_id,
+                    event_uuid=event_uuid,
+                    event_name="Push Hook",
+                    idempotency_key=idempotency_key(event_uuid, hook_id),
+                    body=body,
+                    queued_at=now,
+                )
+                batch.append(QueuedTask(task, message_id, "not-received", 1, fan_out))
         batches.append(batch)
     return batches
 
 
 async def _bare_batch(client: httpx.AsyncClient, posts: list[Post]) -> None:
+    """The same POSTs with nothing else, at the engine's concurrency: at most ``PER_HOOK_CONCURRENCY`` per URL."""
+    limits: dict[str, asyncio.Semaphore] = {}
+
     async def post(url: str, body: bytes) -> None:
         headers = {"Content-Type": "application/json"}
-        async with client.stream("POST", url, content=body, headers=headers) as response:
+        limit = limits.setdefault(url, asyncio.Semaphore(settings.PER_HOOK_CONCURRENCY))
+        async with limit, client.stream("POST", url, content=body, headers=headers) as response:
             async for _ in response.aiter_raw():
                 pass
             if response.status_code != 200:
@@ -132,7 +140,7 @@ def measure(base_url: str, fan_out: int, payload: dict[str, Any], batches: int, 
         HttpSender(Allowlist.parse("127.0.0.1")),
         RequestContext(instance_url="http://127.0.0.1", user_agent=settings.USER_AGENT),
     )
-    work = _batches(base_url, fan_out, payload, batches + 1, settings.DELIVERY_QUEUE.batch_size)
+    work = _batches(fan_out, payload, batches + 1, settings.DELIVERY_QUEUE.batch_size)
     posts = [[(hooks[item.task.hook_id - 1].url, (item.task.body or "").encode()) for item in batch] for batch in work]
     client = httpx.AsyncClient(
         follow_redirects=False,
@@ -144,17 +152,21 @@ def measure(base_url: str, fan_out: int, payload: dict[str, Any], batches: int, 
     LoopRunner.run(_bare_batch(client, posts[0]))
     engine_s = bare_s = 0.0
     try:
-        for _ in range(rounds):
-            started = time.perf_counter()
-            for batch in work[1:]:
-                report = engine.deliver(batch)
-                if report.succeeded != len(batch):
-                    raise RuntimeError(f"engine: {len(batch) - report.succeeded} of {len(batch)} deliveries failed")
-            engine_s += time.perf_counter() - started
-            started = time.perf_counter()
-            for batch_posts in posts[1:]:
-                LoopRunner.run(_bare_batch(client, batch_posts))
-            bare_s += time.perf_counter() - started
+        for round_number in range(rounds):
+            # Batch by batch, the sides take turns (who goes first alternates by round), so a slow spell of this shared
+            # machine falls on both alike.
+            for batch, batch_posts in zip(work[1:], posts[1:], strict=True):
+                for side in ("engine", "bare") if round_number % 2 == 0 else ("bare", "engine"):
+                    started = time.perf_counter()
+                    if side == "engine":
+                        report = engine.deliver(batch)
+                        engine_s += time.perf_counter() - started
+                        if report.succeeded != len(batch):
+                            failed = len(batch) - report.succeeded
+                            raise RuntimeError(f"engine: {failed} of {len(batch)} deliveries failed")
+                    else:
+                        LoopRunner.run(_bare_batch(client, batch_posts))
+                        bare_s += time.perf_counter() - started
     finally:
         LoopRunner.run(client.aclose())
     deliveries = rounds * sum(len(batch) for batch in work[1:])

@@ -9,6 +9,7 @@ from pathlib import Path
 from bench.config import SMOKE
 from bench.report import table
 from bench.runner import run_all
+from hookline import settings
 from infra.local.stack import LocalStack
 
 
@@ -34,6 +35,10 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
     # the payload once per event; a log item per hook per sender batch, not one per delivery
     assert written.pop("PAYLOAD") == SMOKE.events
     assert written == {"LOG": SMOKE.fan_out * requests["sender_invocations"]}
+    engine = figures[4]["details"]  # batches as dequeued: ten messages of fan_out deliveries, one log item per hook
+    batch = settings.DELIVERY_QUEUE.batch_size * SMOKE.fan_out
+    assert engine["deliveries_per_side"] == SMOKE.engine_rounds * SMOKE.engine_batches * batch
+    assert engine["log_items_built"] == (1 + SMOKE.engine_rounds * SMOKE.engine_batches) * SMOKE.fan_out
     latency = figures[5]["details"]
     assert latency["deliveries"] == latency["events"] * SMOKE.fan_out
     # the functions ran in their own process and reported their timings, the warm-up left out
