@@ -11,10 +11,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from infra.local.child import ChildServer, serve_until_stdin_closes
+from infra.local.http_server import LoopbackHTTPServer
 
 SLOW_PREFIX = "/slow/"
 _REPLY = b'{"ok":true}'
@@ -58,8 +59,7 @@ class BenchReceiver:
                 self.wfile.write(_REPLY)
                 receiver.note(Arrival(self.path, self.headers.get("X-Gitlab-Event-UUID", ""), arrived))
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
+        self.server = LoopbackHTTPServer(("127.0.0.1", port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

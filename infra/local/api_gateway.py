@@ -7,10 +7,11 @@ import json
 import threading
 import uuid
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from infra.local.http_server import LoopbackHTTPServer
 from infra.local.lambda_runtime import Handler, LocalContext
 
 STAGE = "local"
@@ -51,7 +52,7 @@ def rest_proxy_event(method: str, raw_target: str, headers: dict[str, str], body
     }
 
 
-def make_server(host: str, port: int, handler: Handler, ready: Callable[[], bool]) -> ThreadingHTTPServer:
+def make_server(host: str, port: int, handler: Handler, ready: Callable[[], bool]) -> LoopbackHTTPServer:
     class ProxyHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -88,12 +89,11 @@ def make_server(host: str, port: int, handler: Handler, ready: Callable[[], bool
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
-    server = ThreadingHTTPServer((host, port), ProxyHandler)
-    server.daemon_threads = True
+    server = LoopbackHTTPServer((host, port), ProxyHandler)
     return server
 
 
-def serve_in_background(server: ThreadingHTTPServer) -> threading.Thread:
+def serve_in_background(server: LoopbackHTTPServer) -> threading.Thread:
     thread = threading.Thread(target=server.serve_forever, name="api-gateway", daemon=True)
     thread.start()
     return thread

@@ -1,4 +1,4 @@
-"""`python -m infra.local.moto_server HOST PORT`: moto server in a process of its own.
+"""`python -m infra.local.moto_server HOST PORT [speedups|plain]`: moto server in a process of its own.
 
 In the handlers' process, moto's request handling (pure Python) would share one interpreter lock with the handlers,
 the pollers and the API server, and each would wait on the others. Port 0 picks a free port; the child prints its
@@ -14,10 +14,10 @@ from infra.local.child import ChildServer, serve_until_stdin_closes
 
 
 class MotoProcess:
-    """The embedded AWS: moto server in a child process."""
+    """The embedded AWS: moto server in a child process (``speedups=False``: moto exactly as released)."""
 
-    def __init__(self, host: str, port: int) -> None:
-        self.child = ChildServer(__name__, host, str(port))
+    def __init__(self, host: str, port: int, speedups: bool = True) -> None:
+        self.child = ChildServer(__name__, host, str(port), "speedups" if speedups else "plain")
         self.endpoint = self.child.address
 
     @property
@@ -28,12 +28,13 @@ class MotoProcess:
         self.child.stop()
 
 
-def main(host: str, port: int) -> None:
+def main(host: str, port: int, speedups: bool) -> None:
     from moto.server import ThreadedMotoServer
 
     from infra.local import moto_speedups
 
-    moto_speedups.apply()
+    if speedups:
+        moto_speedups.apply()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
@@ -45,4 +46,4 @@ def main(host: str, port: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]))
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3:] != ["plain"])

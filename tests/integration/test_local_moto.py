@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 
 from infra.local import moto_speedups
@@ -26,6 +28,84 @@ def test_moto_runs_in_its_own_process_and_stops_when_asked() -> None:
     finally:
         moto.stop()
     assert moto.child.process.returncode is not None
+
+
+def _client(service: str, endpoint: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+_ITEM = {
+    "pk": {"S": "HOOK#1"},
+    "sk": {"S": "HOOK"},
+    "n": {"N": "42"},
+    "b": {"B": b"\x00\x01zlib"},
+    "ss": {"SS": ["a", "b"]},
+    "ns": {"NS": ["1", "2"]},
+    "bs": {"BS": [b"x", b"y"]},
+    "m": {"M": {"inner": {"L": [{"S": "s"}, {"BOOL": True}, {"NULL": True}, {"M": {}}]}}},
+    "l": {"L": []},
+}
+
+
+def _answers(endpoint: str) -> list[Any]:
+    """The same calls on a fresh moto: DynamoDB items of every type, SQS attributes, EventBridge routing to SQS."""
+    dynamodb, sqs, events = (_client(name, endpoint) for name in ("dynamodb", "sqs", "events"))
+    keys = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+    dynamodb.create_table(
+        TableName="t",
+        KeySchema=keys,
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.put_item(TableName="t", Item=_ITEM)
+    key = {"pk": _ITEM["pk"], "sk": _ITEM["sk"]}
+    table = dynamodb.describe_table(TableName="t")["Table"]
+    answers: list[Any] = [
+        {name: table[name] for name in ("KeySchema", "AttributeDefinitions", "TableStatus", "ItemCount")},
+        dynamodb.get_item(TableName="t", Key=key)["Item"],
+        dynamodb.batch_get_item(RequestItems={"t": {"Keys": [key, {"pk": {"S": "none"}, "sk": {"S": "x"}}]}})["Responses"],
+        dynamodb.query(
+            TableName="t", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": _ITEM["pk"]}
+        )["Items"],
+        dynamodb.update_item(
+            TableName="t", Key=key, UpdateExpression="ADD n :one", ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
+        )["Attributes"],
+    ]  # fmt: skip
+    url = sqs.create_queue(QueueName="q", Attributes={"VisibilityTimeout": "7"})["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    answers.append({name: attributes[name] for name in ("VisibilityTimeout", "DelaySeconds", "MaximumMessageSize")})
+    arn = attributes["QueueArn"]
+    events.put_rule(Name="r", EventPattern='{"source": ["p"]}')
+    transformer = {"InputPathsMap": {"ref": "$.detail.payload.ref"}, "InputTemplate": '{"ref": "<ref>"}'}
+    events.put_targets(Rule="r", Targets=[{"Id": "1", "Arn": arn, "InputTransformer": transformer}])
+    for ref in ("main", "dev"):
+        detail = f'{{"payload": {{"ref": "{ref}"}}}}'
+        events.put_events(Entries=[{"Source": "p", "DetailType": "Push Hook", "Detail": detail}])
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
+    answers.append(sorted(message["Body"] for message in messages))
+    return answers
+
+
+def test_moto_answers_the_same_with_and_without_the_speedups() -> None:
+    answers = []
+    for speedups in (False, True):
+        moto = MotoProcess("127.0.0.1", 0, speedups=speedups)
+        try:
+            answers.append(_answers(moto.endpoint))
+        finally:
+            moto.stop()
+    assert answers[0] == answers[1]
+    assert answers[1][1] == _ITEM and answers[1][-1] == ['{"ref": "dev"}', '{"ref": "main"}']
 
 
 def test_memoised_functions_answer_as_before() -> None:
