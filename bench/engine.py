@@ -24,7 +24,7 @@ from hookline.adapters.aws import BatchRead
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.adapters.hook_store import HookStore
 from hookline.adapters.http_client import HttpSender, LoopRunner
-from hookline.domain.delivery import REQUEST_TIMEOUT_SECONDS, DeliveryTask, RequestContext, idempotency_key
+from hookline.domain.delivery import REQUEST_TIMEOUT_SECONDS, EventDeliveries, RequestContext
 from hookline.domain.events import HookKind
 from hookline.domain.hooks import Hook
 from hookline.domain.url_policy import Allowlist
@@ -87,17 +87,14 @@ def _batches(fan_out: int, payload: dict[str, Any], count: int, size: int) -> li
     for number in range(count):
         batch = []
         for index in range(size):
-            event_uuid, message_id = f"engine-{number}-{index}", f"m-{number}-{index}"
-            for hook_id in range(1, fan_out + 1):
-                task = DeliveryTask(
-                    hook_id=hook_id,
-                    event_uuid=event_uuid,
-                    event_name="Push Hook",
-                    idempotency_key=idempotency_key(event_uuid, hook_id),
-                    body=body,
-                    queued_at=now,
-                )
-                batch.append(QueuedTask(task, message_id, "not-received", 1, fan_out))
+            message = EventDeliveries(
+                hook_ids=list(range(1, fan_out + 1)),
+                event_uuid=f"engine-{number}-{index}",
+                event_name="Push Hook",
+                body=body,
+                queued_at=now,
+            )
+            batch += [QueuedTask(task, f"m-{number}-{index}", "not-received", 1, fan_out) for task in message.tasks()]
         batches.append(batch)
     return batches
 
