@@ -62,6 +62,7 @@ class _MemoryLogs(DeliveryStore):
 @dataclass(frozen=True)
 class EngineResult:
     deliveries: int
+    deliveries_per_batch: int
     engine_s: float
     bare_s: float
     log_items: int
@@ -73,6 +74,7 @@ class EngineResult:
     def as_dict(self) -> dict[str, Any]:
         return {
             "deliveries_per_side": self.deliveries,
+            "deliveries_per_batch": self.deliveries_per_batch,
             "engine_deliveries_per_s": self.deliveries / self.engine_s,
             "bare_httpx_deliveries_per_s": self.deliveries / self.bare_s,
             "log_items_built": self.log_items,
@@ -167,4 +169,4 @@ def measure(base_url: str, fan_out: int, payload: dict[str, Any], batches: int, 
     finally:
         LoopRunner.run(client.aclose())
     deliveries = rounds * sum(len(batch) for batch in work[1:])
-    return EngineResult(deliveries, engine_s, bare_s, logs.written)
+    return EngineResult(deliveries, len(work[0]), engine_s, bare_s, logs.written)

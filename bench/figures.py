@@ -120,7 +120,7 @@ def throughput_ratio(ratio: float, details: dict[str, Any]) -> Figure:
         f"{ratio:.2f} (engine {engine:.0f}/s, bare httpx {bare:.0f}/s)",
         ">= 0.8",
         ratio >= 0.8,
-        {**details, "concurrency": settings.DELIVERY_QUEUE.batch_size},
+        {**details, "per_hook_concurrency": settings.PER_HOOK_CONCURRENCY},
     )
 
 

@@ -37,6 +37,7 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
     assert written == {"LOG": SMOKE.fan_out * requests["sender_invocations"]}
     engine = figures[4]["details"]  # batches as dequeued: ten messages of fan_out deliveries, one log item per hook
     batch = settings.DELIVERY_QUEUE.batch_size * SMOKE.fan_out
+    assert engine["deliveries_per_batch"] == batch
     assert engine["deliveries_per_side"] == SMOKE.engine_rounds * SMOKE.engine_batches * batch
     assert engine["log_items_built"] == (1 + SMOKE.engine_rounds * SMOKE.engine_batches) * SMOKE.fan_out
     latency = figures[5]["details"]
