@@ -57,7 +57,7 @@ deploy: install layer
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk deploy --require-approval never
 
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out $(LAYER_DIR)

@@ -78,4 +78,7 @@ def from_args(argv: list[str] | None = None) -> tuple[BenchConfig, argparse.Name
         text = getattr(args, item.name) or os.environ.get(f"{ENV_PREFIX}{item.name.upper()}")
         if text:
             overrides[item.name] = _parse(text, getattr(base, item.name))
-    return replace(config, **overrides), args
+    chosen = replace(config, **overrides)
+    if not chosen.figures or not set(chosen.figures) <= set(BenchConfig.figures):
+        parser.error(f"--figures: choose among {','.join(map(str, BenchConfig.figures))}")
+    return chosen, args
