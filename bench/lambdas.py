@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from infra.local.child import ChildServer
+from infra.local.child import ChildServer, ignore_interrupts
 
 
 @contextmanager
@@ -41,6 +41,7 @@ def main() -> None:
     from bench.workload import Pollers
     from hookline.adapters import aws
 
+    ignore_interrupts()
     pollers = Pollers(dict(os.environ), aws.sqs())
     pollers.start()
     print("ready", file=protocol, flush=True)

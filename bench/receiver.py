@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from infra.local.child import ChildServer, serve_until_stdin_closes
+from infra.local.child import ChildServer, ignore_interrupts, serve_until_stdin_closes
 from infra.local.http_server import LoopbackHTTPServer
 
 SLOW_PREFIX = "/slow/"
@@ -127,4 +127,5 @@ def receiver_process() -> Iterator[str]:
 
 
 if __name__ == "__main__":
+    ignore_interrupts()
     asyncio.run(_serve_answering_at_once())

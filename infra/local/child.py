@@ -7,6 +7,7 @@ takes its children with it.
 from __future__ import annotations
 
 import select
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -51,6 +52,12 @@ class ChildServer:
             self.process.kill()
             rest, _ = self.process.communicate()
         return rest or ""
+
+
+def ignore_interrupts() -> None:
+    """For a child's main thread: Ctrl-C in a terminal reaches the whole process group, but the parent decides when
+    its children stop (it closes their stdin)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def serve_until_stdin_closes(address: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from infra.local.child import ChildServer, serve_until_stdin_closes
+from infra.local.child import ChildServer, ignore_interrupts, serve_until_stdin_closes
 
 
 class MotoProcess:
@@ -46,4 +46,5 @@ def main(host: str, port: int, speedups: bool) -> None:
 
 
 if __name__ == "__main__":
+    ignore_interrupts()
     main(sys.argv[1], int(sys.argv[2]), sys.argv[3:] != ["plain"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 import boto3
@@ -25,6 +26,8 @@ def test_moto_runs_in_its_own_process_and_stops_when_asked() -> None:
         sqs.send_message(QueueUrl=url, MessageBody="hello")
         (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
         assert message["Body"] == "hello"
+        moto.child.process.send_signal(signal.SIGINT)  # Ctrl-C reaches the process group: the parent decides
+        assert sqs.get_queue_url(QueueName="child-check")["QueueUrl"] == url
     finally:
         moto.stop()
     assert moto.child.process.returncode is not None
