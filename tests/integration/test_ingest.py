@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,8 +14,9 @@ from hookline.adapters import aws
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.api.models import HookCreate
 from hookline.domain.delivery import parse_delivery_message
+from hookline.domain.envelope import parse_event
 from hookline.domain.events import HookKind
-from hookline.wiring import hook_admin
+from hookline.wiring import fan_out, hook_admin
 from infra.local.stack import LocalStack
 from tests.integration.conftest import poller
 
@@ -156,3 +158,30 @@ def test_a_payload_is_stored_before_queueing_only_when_a_sender_must_read_it(
     assert DeliveryStore().get_payloads([f"order-{len(blob)}"]) == {
         f"order-{len(blob)}": json.dumps(detail["payload"], separators=(",", ":"))
     }
+
+
+def test_a_payload_write_that_fails_after_queueing_fails_the_batch_and_the_retry_repeats_the_same_keys(
+    quiet_stack: LocalStack,
+) -> None:
+    admin = hook_admin()
+    namespace = admin.namespace(HookKind.PROJECT, "again%2Fsvc", creating=True)
+    hook = admin.create(namespace, HookCreate(url="https://example.invalid/again"))
+    detail = {"scope": {"project": {"path": "again/svc"}}, "payload": {"ref": "refs/heads/main"}}
+    event = parse_event("again-1", "Push Hook", detail)
+
+    class FailsToStore(DeliveryStore):
+        def write_items(self, items: list[dict[str, Any]]) -> None:
+            raise RuntimeError("DynamoDB is down")
+
+    delivery_url = quiet_stack.environment[settings.DELIVERY_QUEUE.env_var]
+    failing = replace(fan_out(), delivery_store=FailsToStore())
+    with pytest.raises(RuntimeError, match="DynamoDB is down"):
+        failing.fan_out([event])  # the ingest record fails: SQS hands it over again
+    fan_out().fan_out([event])
+
+    sqs = quiet_stack.client("sqs")
+    queued = sqs.receive_message(QueueUrl=delivery_url, MaxNumberOfMessages=10)["Messages"]
+    keys = [task.idempotency_key for message in queued for task in parse_delivery_message(message["Body"])]
+    admin.delete(namespace, hook.id)
+    assert len(keys) == 2 and len(set(keys)) == 1  # delivered at least once; a receiver can tell the repeat by its key
+    assert DeliveryStore().get_payloads(["again-1"]) == {"again-1": '{"ref":"refs/heads/main"}'}

@@ -74,7 +74,7 @@ def read(request: BatchRead[T]) -> T:
 
 
 def read_both(first: BatchRead[T], second: BatchRead[U]) -> tuple[T, U]:
-    """Two reads with one BatchGetItem (up to 100 keys in all), even across tables."""
+    """Two reads sharing their BatchGetItem calls (100 keys a call), even across tables."""
     found_first, found_second = _batch_get_all([(first.table_name, first.keys), (second.table_name, second.keys)])
     return first.parse(found_first), second.parse(found_second)
 
@@ -85,8 +85,9 @@ def _batch_get_all(requests: list[tuple[str, list[dict[str, Any]]]]) -> list[lis
     keys_to_read: list[tuple[str, dict[str, Any]]] = []
     for index, (table_name, keys) in enumerate(requests):
         for key in keys:
-            if (table_name, _key_of(key, key)) not in owners:
-                owners[(table_name, _key_of(key, key))] = index
+            owner = (table_name, _key_of(key, key))
+            if owner not in owners:
+                owners[owner] = index
                 keys_to_read.append((table_name, key))
     names = {table_name: list(keys[0]) for table_name, keys in requests if keys}
     found: list[list[dict[str, Any]]] = [[] for _ in requests]
