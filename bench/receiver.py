@@ -31,10 +31,9 @@ class Arrival:
 class BenchReceiver:
     """Answers every POST with 200: at once, or after ``slow_s`` for paths under /slow/. Notes each arrival."""
 
-    def __init__(self, slow_s: float = 0.0, record: bool = True) -> None:
-        self.slow_s, self.record = slow_s, record
+    def __init__(self, slow_s: float = 0.0) -> None:
+        self.slow_s = slow_s
         self.arrivals: list[Arrival] = []
-        self.count = 0
         self.changed = threading.Condition()
 
     def start(self, port: int = 0) -> BenchReceiver:
@@ -65,10 +64,12 @@ class BenchReceiver:
 
     def note(self, arrival: Arrival) -> None:
         with self.changed:
-            self.count += 1
-            if self.record:
-                self.arrivals.append(arrival)
+            self.arrivals.append(arrival)
             self.changed.notify_all()
+
+    @property
+    def count(self) -> int:
+        return len(self.arrivals)
 
     @property
     def base_url(self) -> str:

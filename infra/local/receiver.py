@@ -22,7 +22,7 @@ class Received:
     body: bytes
     status: int = 200
     arrived: float = 0.0  # time.monotonic() when the request came in
-    answered: float = 0.0  # ... and when its answer was sent
+    answered: float = 0.0  # ... and when its answer was ready to go (taken just before it is written)
 
     @property
     def json(self) -> Any:

@@ -13,6 +13,7 @@ class RequestCounter:
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        self.in_order: list[str] = []  # the counted calls, as they were made
         self.empty_receives = 0
         self._lock = threading.Lock()
         self._attached: list[Any] = []
@@ -37,6 +38,7 @@ class RequestCounter:
                 self.empty_receives += 1
             else:
                 self.calls[name] += 1
+                self.in_order.append(name)
 
     @property
     def total(self) -> int:
@@ -45,4 +47,5 @@ class RequestCounter:
     def reset(self) -> None:
         with self._lock:
             self.calls.clear()
+            self.in_order.clear()
             self.empty_receives = 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import socket
@@ -55,7 +54,6 @@ class LocalStack:
     def start(self) -> LocalStack:
         self.api_port = self.api_port or free_port()
         self.admin_token = self.admin_token or os.environ.get(settings.ADMIN_TOKEN_ENV) or secrets.token_urlsafe(24)
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._moto = MotoProcess(self.host, self.aws_port)
         self.aws_port = self._moto.port
         base_env = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -17,6 +16,7 @@ from hookline.domain.delivery import parse_delivery_message
 from hookline.domain.envelope import parse_event
 from hookline.domain.events import HookKind
 from hookline.wiring import fan_out, hook_admin
+from infra.local.request_counter import RequestCounter
 from infra.local.stack import LocalStack
 from tests.integration.conftest import poller
 
@@ -111,28 +111,11 @@ def test_an_event_is_queued_as_one_message_per_ten_hooks(quiet_stack: LocalStack
         admin.delete(namespace, hook.id)
 
 
-def _calls_in_order(*clients: Any) -> tuple[list[str], Callable[[], None]]:
-    """The operations the clients make, in order, and a function that stops recording."""
-    calls: list[str] = []
-
-    def record(model: Any, **_: Any) -> None:
-        calls.append(model.name)
-
-    for client in clients:
-        client.meta.events.register("after-call.*.*", record)
-
-    def stop() -> None:
-        for client in clients:
-            client.meta.events.unregister("after-call.*.*", record)
-
-    return calls, stop
-
-
 @pytest.mark.parametrize(
     ("blob", "order"),
     [
-        ("small", ["SendMessageBatch", "BatchWriteItem"]),  # inline bodies: queued first, stored for the logs after
-        ("x" * (settings.INLINE_BODY_LIMIT + 1), ["BatchWriteItem", "SendMessageBatch"]),  # read at send time
+        ("small", ["SQS.SendMessageBatch", "DynamoDB.BatchWriteItem"]),  # inline bodies: queued, then stored for logs
+        ("x" * (settings.INLINE_BODY_LIMIT + 1), ["DynamoDB.BatchWriteItem", "SQS.SendMessageBatch"]),  # read at send
     ],
     ids=["inline", "stored"],
 )
@@ -148,13 +131,13 @@ def test_a_payload_is_stored_before_queueing_only_when_a_sender_must_read_it(
         QueueUrl=quiet_stack.environment[settings.INGEST_QUEUE.env_var],
         MessageBody=_envelope("Push Hook", detail, f"order-{len(blob)}"),
     )
-    calls, stop = _calls_in_order(aws.dynamodb(), aws.sqs())
+    counter = RequestCounter().attach(aws.dynamodb(), aws.sqs())
     try:
         poller(quiet_stack, "IngestFunction").poll_once()
     finally:
-        stop()
+        counter.detach()
         admin.delete(namespace, hook.id)
-    assert [call for call in calls if call in order] == order
+    assert [call for call in counter.in_order if call in order] == order
     assert DeliveryStore().get_payloads([f"order-{len(blob)}"]) == {
         f"order-{len(blob)}": json.dumps(detail["payload"], separators=(",", ":"))
     }

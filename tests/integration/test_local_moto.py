@@ -15,13 +15,7 @@ def test_moto_runs_in_its_own_process_and_stops_when_asked() -> None:
     moto = MotoProcess("127.0.0.1", 0)
     try:
         assert moto.port > 0 and moto.child.process.poll() is None
-        sqs = boto3.client(
-            "sqs",
-            endpoint_url=moto.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        sqs = _client("sqs", moto.endpoint)
         url = sqs.create_queue(QueueName="child-check")["QueueUrl"]
         sqs.send_message(QueueUrl=url, MessageBody="hello")
         (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
