@@ -56,7 +56,7 @@ def _sealed(values: dict[str, Any], transform: Callable[[str, str], str]) -> dic
 
 
 def _hook_item(hook: Hook) -> dict[str, Any]:
-    values = _sealed(hook.model_dump(mode="json", exclude={"id", "triggers"}), secret_box().seal)
+    values = _sealed(hook.model_dump(mode="json", exclude={"id", "triggers", "unreadable"}), secret_box().seal)
     values["triggers"] = sorted(hook.triggers)
     values["hook_id"] = hook.id
     values["disabled_until"] = _iso(hook.disabled_until)

@@ -90,6 +90,22 @@ class FailureClass(StrEnum):
     INTERNAL = "internal"
 
 
+class FailureKind(StrEnum):
+    """Why a delivery got no answer. Decisions read this kind, never the message, which is for people."""
+
+    TIMEOUT = "timeout"  # no answer in time: retried as a throttle
+    CONNECTION = "connection"  # refused, reset or closed before an answer
+    TLS = "tls"  # handshake failed or the certificate is not valid
+    PROTOCOL = "protocol"  # the answer was not valid HTTP, or too large to read
+    BLOCKED = "blocked"  # the outbound policy refused the destination
+    INVALID_REQUEST = "invalid_request"  # the URL or a header value cannot be sent
+    TEMPLATE = "template"  # the custom template failed or rendered past its cap
+    PAYLOAD_MISSING = "payload_missing"  # the event's stored payload was not found (yet)
+    HOOK_DELETED = "hook_deleted"
+    HOOK_UNREADABLE = "hook_unreadable"  # the stored hook cannot be read (corrupt item, secret that cannot be opened)
+    INTERNAL = "internal"  # anything else that went wrong preparing or sending this one delivery
+
+
 @dataclass(frozen=True)
 class DeliveryResult:
     """What the receiver answered, or the internal error that kept the request from being answered."""
@@ -99,6 +115,7 @@ class DeliveryResult:
     response_headers: dict[str, str] = field(default_factory=dict)
     response_body: str = ""
     internal_error: str | None = None
+    error_kind: FailureKind | None = None  # set with internal_error
 
     @property
     def succeeded(self) -> bool:

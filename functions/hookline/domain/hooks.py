@@ -132,6 +132,10 @@ class Hook(BaseModel):
     recent_failures: int = 0
     disabled_until: datetime | None = None
     created_at: datetime
+    #: Why the stored hook cannot be used, when it cannot (a corrupt item, a secret that cannot be opened). Never
+    #: stored: the store sets it on read. Its deliveries fail with this reason; the API still shows, updates and
+    #: deletes it.
+    unreadable: str | None = None
 
     def top_level_namespace(self) -> str | None:
         """The namespace rate limits count against: the first segment of its path (or its key, when only the id is
