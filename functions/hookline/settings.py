@@ -129,6 +129,8 @@ METRIC_PARKED = "DeliveriesParked"
 METRIC_RETRIED = "DeliveriesRetried"
 METRIC_HOOKS_DISABLED = "HooksDisabled"
 METRIC_THROTTLED = "DeliveriesThrottled"
+#: Deliveries failed because their hook's stored item cannot be read (a corrupt item, a secret that cannot be opened).
+METRIC_HOOK_UNREADABLE = "HookUnreadable"
 USER_AGENT = "Hookline/0.1.0"
 #: One delivery message carries an event's deliveries to up to this many hooks (a sender batch: at most 10 times it).
 HOOKS_PER_MESSAGE = 10

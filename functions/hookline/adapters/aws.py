@@ -62,25 +62,32 @@ class BatchRead(Generic[T]):
     table_name: str
     keys: list[dict[str, Any]]
     parse: Callable[[list[dict[str, Any]]], T]
+    consistent: bool = False  # a strongly consistent read (an item written moments ago must be found)
 
 
-def batch_get(table_name: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def batch_get(table_name: str, keys: list[dict[str, Any]], consistent: bool = False) -> list[dict[str, Any]]:
     """The items of ``keys`` that exist (BatchGetItem, 100 keys a call, unprocessed keys asked again)."""
-    return _batch_get_all([(table_name, keys)])[0]
+    return _batch_get_all([(table_name, keys)], {table_name} if consistent else set())[0]
 
 
 def read(request: BatchRead[T]) -> T:
-    return request.parse(batch_get(request.table_name, request.keys))
+    return request.parse(batch_get(request.table_name, request.keys, request.consistent))
 
 
 def read_both(first: BatchRead[T], second: BatchRead[U]) -> tuple[T, U]:
     """Two reads sharing their BatchGetItem calls (100 keys a call), even across tables."""
-    found_first, found_second = _batch_get_all([(first.table_name, first.keys), (second.table_name, second.keys)])
+    consistent = {request.table_name for request in (first, second) if request.consistent}
+    found_first, found_second = _batch_get_all(
+        [(first.table_name, first.keys), (second.table_name, second.keys)], consistent
+    )
     return first.parse(found_first), second.parse(found_second)
 
 
-def _batch_get_all(requests: list[tuple[str, list[dict[str, Any]]]]) -> list[list[dict[str, Any]]]:
-    """The existing items of each (table, keys) request, in request order; the keys of all share the calls."""
+def _batch_get_all(
+    requests: list[tuple[str, list[dict[str, Any]]]], consistent: set[str]
+) -> list[list[dict[str, Any]]]:
+    """The existing items of each (table, keys) request, in request order; the keys of all share the calls.
+    Tables named in ``consistent`` are read with strong consistency."""
     owners: dict[tuple[str, tuple[Any, ...]], int] = {}
     keys_to_read: list[tuple[str, dict[str, Any]]] = []
     for index, (table_name, keys) in enumerate(requests):
@@ -94,7 +101,10 @@ def _batch_get_all(requests: list[tuple[str, list[dict[str, Any]]]]) -> list[lis
     for start in range(0, len(keys_to_read), _BATCH_GET_LIMIT):
         request: dict[str, Any] = {}
         for table_name, key in keys_to_read[start : start + _BATCH_GET_LIMIT]:
-            request.setdefault(table_name, {"Keys": []})["Keys"].append(key)
+            entry = request.setdefault(table_name, {"Keys": []})
+            entry["Keys"].append(key)
+            if table_name in consistent:
+                entry["ConsistentRead"] = True
         while request:
             answer = dynamodb().batch_get_item(RequestItems=request)
             for table_name, items in answer["Responses"].items():

@@ -3,11 +3,13 @@
 Items of the deliveries table:
 - ``EVENT#<uuid>`` / ``PAYLOAD``: an event's payload, stored once however many hooks it goes to.
 - ``HOOK#<id>`` / ``PARKED#<ms>#<key>``: a delivery that ended without success (the hook was disabled for good, or
-  the delivery expired or ran out of retries), kept 14 days so ``recover`` can queue it again.
+  the delivery expired or ran out of retries), kept 14 days so ``recover`` can queue it again. It carries its event's
+  payload when the task refers to the stored one, so it never outlives what it sends.
 - ``HOOK#<id>`` / ``LOG#<base>#<random>``: up to ten attempts of one hook made by one sender batch, log ids
   ``base + 0 ..``, as one zlib-compressed blob, with their statuses beside it for the "Recent events" filter. A
   request body is the event's payload unless a template made it different. One item (one write unit, usually) for
-  a hook's ten deliveries is what keeps the write cost per delivery low.
+  a hook's ten deliveries is what keeps the write cost per delivery low. Items are bounded by bytes, not by count:
+  a blob over ``LOG_BLOB_LIMIT`` is split, and a single entry too large alone is cut down (marked ``truncated``).
 TTL deletion lags, so reads drop items whose ``expires_at`` has passed.
 """
 
@@ -32,6 +34,10 @@ PARKED_TTL_SECONDS = 14 * 24 * 3600
 Item = dict[str, Any]
 #: Entries per log item: a hook's attempts of one sender batch share an item, ids ``base + 0 .. base + 9``.
 LOGS_PER_ITEM = 10
+#: A log item's compressed blob stays under this, so every item is far below DynamoDB's 400 KB item limit.
+LOG_BLOB_LIMIT = 256 * 1024
+#: What is kept of each bulky field of an entry that is too large alone (a receiver's or a template's bytes).
+TRUNCATED_FIELD_CHARS = 16 * 1024
 
 
 def compress(data: Any) -> bytes:
@@ -108,40 +114,23 @@ class DeliveryStore:
         return read(self.payloads_read(event_uuids))
 
     def payloads_read(self, event_uuids: Iterable[str]) -> BatchRead[dict[str, str]]:
-        """``get_payloads`` as a read that can share its BatchGetItem with another table's."""
+        """``get_payloads`` as a read that can share its BatchGetItem with another table's. Strongly consistent: the
+        sender reads payloads moments after fan-out wrote them."""
         keys = [_payload_key(event_uuid) for event_uuid in dict.fromkeys(event_uuids)]
-        return BatchRead(self.table_name, keys, _payloads_from_items)
+        return BatchRead(self.table_name, keys, _payloads_from_items, consistent=True)
 
     # --- logs ------------------------------------------------------------------------------------------------
     def log_items(self, logs: list[DeliveryLog]) -> list[dict[str, Any]]:
-        """The items of these attempts: one per hook per ten entries, so a batch writes a few items, not one each."""
+        """The items of these attempts: a hook's entries share items of up to ten, each under the byte limit."""
         by_hook: dict[int, list[DeliveryLog]] = defaultdict(list)
         for log in logs:
             by_hook[log.hook_id].append(log)
         return [
-            self._log_item(hook_logs[start : start + LOGS_PER_ITEM])
+            item
             for hook_logs in by_hook.values()
             for start in range(0, len(hook_logs), LOGS_PER_ITEM)
+            for item in _bounded_items(hook_logs[start : start + LOGS_PER_ITEM])
         ]
-
-    @staticmethod
-    def _log_item(logs: list[DeliveryLog]) -> dict[str, Any]:
-        """Entries ``base + i`` (log ids) of one hook, created together; their bulk is one compressed blob. The key's
-        random suffix keeps two items of the same base (same millisecond, same slot) apart."""
-        created_at = logs[0].created_at
-        base = log_id_for(created_at, secrets.randbelow(1000 // LOGS_PER_ITEM) * LOGS_PER_ITEM)
-        entries = [_log_entry(base + index, log) for index, log in enumerate(logs)]
-        return to_item(
-            {
-                _TABLE.partition_key: f"HOOK#{logs[0].hook_id}",
-                _TABLE.sort_key: f"{_log_prefix(base)}{secrets.token_hex(4)}",
-                "log_base": base,
-                "statuses": [entry["response_status"] for entry in entries],
-                "created_at": created_at.isoformat(),
-                _TTL: _epoch(created_at + timedelta(seconds=settings.LOG_TTL_SECONDS)),
-                "blob": compress(entries),
-            }
-        )
 
     def write_items(self, items: list[dict[str, Any]]) -> None:
         """BatchWriteItem, 25 a call, retrying what DynamoDB leaves unprocessed."""
@@ -209,13 +198,16 @@ class DeliveryStore:
         return next((entry for entry in _entries(items, now) if entry["log_id"] == log_id), None)
 
     # --- parked deliveries -----------------------------------------------------------------------------------
-    def parked_item(self, task: DeliveryTask, reason: str, now: datetime) -> dict[str, Any]:
+    def parked_item(self, task: DeliveryTask, reason: str, now: datetime, payload: str | None = None) -> dict[str, Any]:
+        """A parked delivery; ``payload`` is its event's stored payload, kept with it when the task refers to it."""
         millis = int(now.timestamp() * 1000)
         return to_item(
             {
                 _TABLE.partition_key: f"HOOK#{task.hook_id}",
                 _TABLE.sort_key: f"PARKED#{millis:015d}#{task.idempotency_key}",
                 "task": compress(task.model_dump(mode="json", exclude_none=True)),
+                "payload": zlib.compress(payload.encode(), 6) if payload is not None and task.body is None else None,
+                "event_name": task.event_name,
                 "reason": reason,
                 "parked_at": now.isoformat(),
                 _TTL: _epoch(now + timedelta(seconds=PARKED_TTL_SECONDS)),
@@ -241,6 +233,17 @@ class DeliveryStore:
                 found.append((key, task, item["reason"]["S"]))
         return found
 
+    def restore_payloads(self, keys: list[dict[str, Any]], now: datetime) -> None:
+        """Store again the payloads that these parked items carry (a recovered delivery reads it at send time)."""
+        items = [item for item in batch_get(self.table_name, keys, consistent=True) if "payload" in item]
+        restored = {decompress(item["task"]["B"])["event_uuid"]: _parked_payload(item) for item in items}
+        self.write_items(
+            [
+                self.payload_item(event_uuid, event_name, body.decode(), now)
+                for event_uuid, (event_name, body) in restored.items()
+            ]
+        )
+
     def delete_items(self, keys: list[dict[str, Any]]) -> None:
         batch_write(self.table_name, [{"DeleteRequest": {"Key": key}} for key in keys])
 
@@ -256,6 +259,50 @@ class DeliveryStore:
             ReturnValues="UPDATED_NEW",
         )
         return int(answer["Attributes"]["count"]["N"])
+
+
+def _parked_payload(item: dict[str, Any]) -> tuple[str, bytes]:
+    return item["event_name"]["S"], zlib.decompress(item["payload"]["B"])
+
+
+def _bounded_items(logs: list[DeliveryLog]) -> list[dict[str, Any]]:
+    """Log items for one hook's entries, each blob under LOG_BLOB_LIMIT: halved until they fit, and an entry too
+    large alone cut down. Entries ``base + i`` (log ids) share an item; the key's random suffix keeps two items of
+    the same base (same millisecond, same slot) apart."""
+    first = logs[0]
+    base = log_id_for(first.created_at, secrets.randbelow(1000 // LOGS_PER_ITEM) * LOGS_PER_ITEM)
+    entries = [_log_entry(base + index, log) for index, log in enumerate(logs)]
+    blob = compress(entries)
+    if len(blob) > LOG_BLOB_LIMIT and len(logs) > 1:
+        middle = len(logs) // 2
+        return _bounded_items(logs[:middle]) + _bounded_items(logs[middle:])
+    if len(blob) > LOG_BLOB_LIMIT:
+        entries = [_truncated(entries[0])]
+        blob = compress(entries)
+    item = {
+        _TABLE.partition_key: f"HOOK#{first.hook_id}",
+        _TABLE.sort_key: f"{_log_prefix(base)}{secrets.token_hex(4)}",
+        "log_base": base,
+        "statuses": [entry["response_status"] for entry in entries],
+        "created_at": first.created_at.isoformat(),
+        _TTL: _epoch(first.created_at + timedelta(seconds=settings.LOG_TTL_SECONDS)),
+        "blob": blob,
+    }
+    return [to_item(item)]
+
+
+def _truncated(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry too large to store, cut to a bounded size and marked ``truncated`` (it cannot be resent)."""
+    cut: dict[str, Any] = {}
+    for key, value in entry.items():
+        if isinstance(value, str):
+            cut[key] = value[:TRUNCATED_FIELD_CHARS]
+        elif isinstance(value, dict):
+            pairs = list(value.items())[:50]
+            cut[key] = {str(name)[:256]: str(inner)[:1024] for name, inner in pairs}
+        else:
+            cut[key] = value
+    return {**cut, "truncated": True}
 
 
 def _entries(items: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from hookline import settings
 from hookline.adapters.aws import events
+from hookline.domain.sending import DELIVERY_EXHAUSTED_EVENT as DELIVERY_EXHAUSTED
+from hookline.domain.sending import HOOK_DISABLED_EVENT as HOOK_DISABLED
+from hookline.domain.sending import HOOK_RE_ENABLED_EVENT as HOOK_RE_ENABLED
+from hookline.domain.sending import OpsEvent
 
+__all__ = ["DELIVERY_EXHAUSTED", "HOOK_DISABLED", "HOOK_RE_ENABLED", "OpsEvent", "put_ops_events"]
 _BATCH_LIMIT = 10
-HOOK_DISABLED = "Hookline Hook Disabled"
-HOOK_RE_ENABLED = "Hookline Hook Re-enabled"
-DELIVERY_EXHAUSTED = "Hookline Delivery Exhausted"
-
-
-@dataclass(frozen=True)
-class OpsEvent:
-    detail_type: str
-    detail: dict[str, Any]
 
 
 def put_ops_events(bus_name: str, items: Sequence[OpsEvent]) -> None:

@@ -234,6 +234,7 @@ class Outgoing:
     body: str | None
     rendered: str | None = None
     error: str | None = None
+    error_kind: FailureKind | None = None
     url_hash: str | None = None
     secrets: tuple[tuple[str, str], ...] = ()
 
@@ -245,6 +246,18 @@ class Outgoing:
             text = text.replace(value, placeholder)
         return text
 
+    def failure(self) -> DeliveryResult | None:
+        """The result of a delivery that cannot be sent (nothing goes out), or None when it can."""
+        if self.error is None and self.body is not None:
+            return None
+        if self.error is None:
+            return DeliveryResult(0.0, internal_error=PAYLOAD_NOT_READABLE, error_kind=FailureKind.PAYLOAD_MISSING)
+        return DeliveryResult(0.0, internal_error=self.error, error_kind=self.error_kind or FailureKind.INTERNAL)
+
+
+PAYLOAD_NOT_READABLE = "The event's payload could not be read; the delivery is retried"
+PREPARE_FAILED = "Hookline could not prepare this delivery"
+
 
 def prepare_outgoing(
     hook: Hook,
@@ -255,7 +268,29 @@ def prepare_outgoing(
     *,
     render: bool = True,
 ) -> Outgoing:
-    """Fill the URL's variables, add the custom headers (delivery headers win), render the hook's template."""
+    """Fill the URL's variables, add the custom headers (delivery headers win), render the hook's template.
+
+    Never raises: whatever keeps this one delivery from going out is its Outgoing's error, with a kind.
+    """
+    try:
+        return _prepared(hook, task, body, context, timestamp, render)
+    except Exception:  # a bulkhead: one hook's data must not fail the batch
+        return Outgoing(masked_url_or_blank(hook.url), {}, {}, None, error=PREPARE_FAILED)
+
+
+def masked_url_or_blank(url: str) -> str:
+    try:
+        return masked_url(url)
+    except ValueError:
+        return ""
+
+
+def _prepared(
+    hook: Hook, task: DeliveryTask, body: str | None, context: RequestContext, timestamp: int, render: bool
+) -> Outgoing:
+    if hook.unreadable:
+        error = f"The hook's stored configuration cannot be read ({hook.unreadable}); update or delete the hook"
+        return Outgoing("", {}, {}, None, error=error, error_kind=FailureKind.HOOK_UNREADABLE)
     custom = {
         name: value
         for name, value in hook.custom_headers.items()
@@ -266,19 +301,20 @@ def prepare_outgoing(
     secrets = tuple(
         [(value, f"{{{key}}}") for key, value in hook.url_variables.items()]
         + [(value, REDACTED) for value in hook.custom_headers.values()]
+        + ([(hook.token, REDACTED)] if hook.token else [])
     )
     outgoing = Outgoing(hook.url, headers, logged, body, secrets=secrets)
     try:
         url = interpolated_url(hook.url, hook.url_variables)
     except UrlTemplateError as error:
-        return replace(outgoing, error=str(error))
+        return replace(outgoing, error=str(error), error_kind=FailureKind.INVALID_REQUEST)
     outgoing = replace(outgoing, url=url, url_hash=url_hash(url))
     if body is None or not render or not hook.custom_webhook_template:
         return _signed(outgoing, hook, task, timestamp)
     try:
         rendered = render_template(hook.custom_webhook_template, json.loads(body))
     except TemplateError as error:
-        return replace(outgoing, body=None, rendered="{}", error=str(error))
+        return replace(outgoing, body=None, rendered="{}", error=str(error), error_kind=FailureKind.TEMPLATE)
     except ValueError:
         return replace(outgoing, body=None, rendered="{}", error="The event's payload is not JSON")
     return _signed(replace(outgoing, body=rendered, rendered=rendered), hook, task, timestamp)
@@ -336,6 +372,35 @@ class DeliveryLog:
             "internal_error_message": self.result.internal_error,
             "idempotency_key": self.idempotency_key,
         }
+
+
+def delivery_log(
+    task: DeliveryTask,
+    hook: Hook | None,
+    outgoing: Outgoing | None,
+    result: DeliveryResult,
+    now: datetime,
+    request_data: str | None = None,
+) -> DeliveryLog:
+    """The log of one attempt; request_data is kept only when it is not the event's stored payload."""
+    if outgoing is not None and outgoing.rendered is not None:
+        request_data = outgoing.rendered
+    if outgoing is not None:
+        result = replace(result, internal_error=outgoing.scrub(result.internal_error))
+    return DeliveryLog(
+        hook_id=task.hook_id,
+        hook_kind=hook.kind if hook else HookKind.PROJECT,
+        trigger=task.log_trigger,
+        url=masked_url_or_blank(hook.url) if hook else "",
+        request_headers=outgoing.logged_headers if outgoing else {},
+        request_data=request_data,
+        url_hash=outgoing.url_hash if outgoing else None,
+        event_uuid=task.event_uuid,
+        idempotency_key=task.idempotency_key,
+        attempt=task.attempt,
+        created_at=now,
+        result=result,
+    )
 
 
 #: The status filter of "Recent events": a code, or one of GitLab's categories.

@@ -27,10 +27,15 @@ class HookState:
 CLEAN_STATE = HookState()
 
 
+def recovering(state: HookState) -> bool:
+    """Past the threshold: the hook is or was disabled for a while, and its next delivery goes alone (the probe)."""
+    return state.recent_failures > FAILURE_THRESHOLD
+
+
 def alert_status(state: HookState, now: datetime) -> AlertStatus:
     if state.recent_failures >= PERMANENT_FAILURES:
         return AlertStatus.DISABLED
-    if state.recent_failures > FAILURE_THRESHOLD and state.disabled_until is not None and state.disabled_until >= now:
+    if recovering(state) and state.disabled_until is not None and state.disabled_until >= now:
         return AlertStatus.TEMPORARILY_DISABLED
     return AlertStatus.EXECUTABLE
 

@@ -171,8 +171,13 @@ class Hook(BaseModel):
     def state(self) -> HookState:
         return HookState(self.recent_failures, self.disabled_until)
 
+    @property
+    def tracks_failures(self) -> bool:
+        """System hooks are never disabled: their failures are not counted."""
+        return self.kind is not HookKind.SYSTEM
+
     def alert_status(self, now: datetime) -> AlertStatus:
-        if self.kind is HookKind.SYSTEM:
+        if not self.tracks_failures:
             return AlertStatus.EXECUTABLE
         return alert_status(self.state, now)
 

@@ -36,17 +36,18 @@ class RetryDecision:
 
 
 def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
-    """``Retry-After`` as seconds or an HTTP date; None when absent or unreadable."""
+    """``Retry-After`` as seconds or an HTTP date, at most the ceiling; None when absent or unreadable (a receiver
+    writes it: any text must give an answer, never an exception)."""
     if not value:
         return None
-    value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    value = value.strip()[:64]
+    if value.isascii() and value.isdigit():
+        return min(timedelta(seconds=int(value[:12])), RETRY_AFTER_CEILING)
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return min(max(moment - now, timedelta(0)), RETRY_AFTER_CEILING) if moment.tzinfo else None
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    return max(moment - now, timedelta(0)) if moment.tzinfo else None
 
 
 def next_attempt(
