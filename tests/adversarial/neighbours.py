@@ -86,20 +86,25 @@ class Bulkhead:
         return self.request("POST", "", json=body)
 
     # --- events and batches ----------------------------------------------------------------------------------
-    def run(self, hostile_payload: dict[str, Any] | None = None, ref: str = "refs/heads/main") -> None:
-        """One push per project in one ingest batch, then sender batches until the delivery queue is quiet."""
+    def run(
+        self,
+        hostile_payload: dict[str, Any] | None = None,
+        ref: str = "refs/heads/main",
+        hostile_message: str | None = None,
+    ) -> None:
+        """One push per project in one ingest batch, then sender batches until the delivery queue is quiet.
+
+        ``hostile_message``: a raw ingest message (a producer's) sent in the same batch, besides both pushes."""
         sqs = self.stack.client("sqs")
         ingest_url = self.stack.environment[settings.INGEST_QUEUE.env_var]
-        events = [
-            (self.hostile_project, hostile_payload or push_payload(self.hostile_project, ref)),
-            (self.other_project, push_payload(self.other_project)),
+        bodies = [
+            json.dumps(envelope(self.hostile_project, hostile_payload or push_payload(self.hostile_project, ref))),
+            json.dumps(envelope(self.other_project, push_payload(self.other_project))),
+            *([hostile_message] if hostile_message is not None else []),
         ]
         sqs.send_message_batch(
             QueueUrl=ingest_url,
-            Entries=[
-                {"Id": str(index), "MessageBody": json.dumps(_envelope(project, payload))}
-                for index, (project, payload) in enumerate(events)
-            ],
+            Entries=[{"Id": str(index), "MessageBody": body} for index, body in enumerate(bodies)],
         )
         self._drain(ingest_url, settings.INGEST_QUEUE, ingest.lambda_handler, rounds=1)
         self._drain(
@@ -133,14 +138,16 @@ class Bulkhead:
                 )
 
     # --- the invariant ---------------------------------------------------------------------------------------
-    def assert_invariant(self) -> None:
+    def assert_invariant(self, dead_lettered: int = 0) -> None:
+        """Each healthy hook got one delivery, logged; no handler raised; ``dead_lettered`` new DLQ messages (a
+        producer's rejected events), no more."""
         assert self.handler_errors == [], f"a handler raised: {self.handler_errors!r}"
         for path, hook_id in ((self.group_path, self.group_hook), (self.other_path, self.other_hook)):
             arrived = self.receiver.to(path)
             assert len(arrived) == 1, f"{path}: {len(arrived)} deliveries"
             logs = DeliveryStore().recent_logs(hook_id)
             assert len(logs) == 1 and logs[0]["response_status"] == "200", logs
-        assert self.dead_letters() == self.dead_letters_before
+        assert self.dead_letters() == self.dead_letters_before + dead_lettered
 
     def dead_letters(self) -> int:
         sqs = self.stack.client("sqs")
@@ -176,7 +183,7 @@ def _encoded(path: str) -> str:
     return path.replace("/", "%2F")
 
 
-def _envelope(project_path: str, payload: dict[str, Any]) -> dict[str, Any]:
+def envelope(project_path: str, payload: dict[str, Any]) -> dict[str, Any]:
     return {
         "version": "0",
         "id": str(uuid.uuid4()),

@@ -69,10 +69,10 @@ LATER = NOW + timedelta(minutes=5)
     ("the_task", "the_hook", "expected"),
     [
         (task(), None, Triage(Verdict.DROP, reason="Hook was deleted; the delivery was dropped")),
-        (task(age=timedelta(hours=73)), hook(), Triage(Verdict.PARK, reason=EXPIRED)),
-        (task(age=timedelta(hours=73)), hook(kind=HookKind.SYSTEM), Triage(Verdict.PARK, reason=EXPIRED)),
+        (task(age=timedelta(hours=73)), hook(), Triage(Verdict.PARK, park=EXPIRED)),
+        (task(age=timedelta(hours=73)), hook(kind=HookKind.SYSTEM), Triage(Verdict.PARK, park=EXPIRED)),
         (task(not_before=LATER), hook(), Triage(Verdict.HOLD, until=LATER)),
-        (task(), hook(failures=40), Triage(Verdict.PARK, reason=PARKED_HOOK_DISABLED)),
+        (task(), hook(failures=40), Triage(Verdict.PARK, park=PARKED_HOOK_DISABLED)),
         (task(), hook(failures=5, until=LATER), Triage(Verdict.HOLD, until=LATER + timedelta(seconds=1))),
         (task(), hook(failures=5, until=NOW - timedelta(seconds=1)), Triage(Verdict.PROBE)),
         (task(), hook(failures=3), Triage(Verdict.SEND)),  # at the threshold, not past it

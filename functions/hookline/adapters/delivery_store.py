@@ -36,8 +36,14 @@ Item = dict[str, Any]
 LOGS_PER_ITEM = 10
 #: A log item's compressed blob stays under this, so every item is far below DynamoDB's 400 KB item limit.
 LOG_BLOB_LIMIT = 256 * 1024
+#: An event's payload, compressed, must fit one item (EventBridge's 256 KB event limit keeps it far below).
+PAYLOAD_BLOB_LIMIT = 350 * 1024
 #: What is kept of each bulky field of an entry that is too large alone (a receiver's or a template's bytes).
 TRUNCATED_FIELD_CHARS = 16 * 1024
+
+
+class PayloadTooLarge(ValueError):
+    """An event's payload would not fit a DynamoDB item even compressed."""
 
 
 def compress(data: Any) -> bytes:
@@ -97,12 +103,16 @@ class DeliveryStore:
 
     # --- payloads --------------------------------------------------------------------------------------------
     def payload_item(self, event_uuid: str, event_name: str, body: str, now: datetime) -> dict[str, Any]:
+        """An event's payload item; PayloadTooLarge when even compressed it would not fit an item."""
+        compressed = zlib.compress(body.encode(), 6)
+        if len(compressed) > PAYLOAD_BLOB_LIMIT:
+            raise PayloadTooLarge(f"the payload is too large to store ({len(compressed)} bytes compressed)")
         return {
             **_payload_key(event_uuid),
             **to_item(
                 {
                     "event_name": event_name,
-                    "body": zlib.compress(body.encode(), 6),
+                    "body": compressed,
                     "created_at": now.isoformat(),
                     _TTL: _epoch(now + timedelta(seconds=settings.PAYLOAD_TTL_SECONDS)),
                 }

@@ -14,9 +14,14 @@ class InvalidEvent(ValueError):
     """The event breaks the contract; it cannot be delivered and goes to the DLQ with this reason."""
 
 
+#: GitLab nests groups at most 20 deep; a scope beyond that is a producer's error, not 10,000 routing reads.
+MAX_NESTING = 20
+MAX_PATH_LENGTH = 2048
+
+
 class NamespaceRef(BaseModel):
-    id: int | None = None
-    path: str | None = None
+    id: int | None = Field(default=None, ge=0, lt=2**63)
+    path: str | None = Field(default=None, max_length=MAX_PATH_LENGTH)
 
     @model_validator(mode="after")
     def _needs_id_or_path(self) -> NamespaceRef:
@@ -27,6 +32,8 @@ class NamespaceRef(BaseModel):
     @field_validator("path")
     @classmethod
     def _normalized(cls, value: str | None) -> str | None:
+        if value and value.count("/") > MAX_NESTING:
+            raise ValueError(f"is nested deeper than {MAX_NESTING} groups")
         return normalize_path(value) if value else None
 
 
@@ -35,7 +42,7 @@ class Scope(BaseModel):
 
     project: NamespaceRef | None = None
     group: NamespaceRef | None = None
-    groups: list[NamespaceRef] = Field(default_factory=list)
+    groups: list[NamespaceRef] = Field(default_factory=list, max_length=MAX_NESTING)
 
     @field_validator("groups", mode="before")
     @classmethod

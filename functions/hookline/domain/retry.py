@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from enum import StrEnum
 
 #: The wait before retry n (1-based): about 10 s, 1 min, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
 RETRY_SCHEDULE: tuple[timedelta, ...] = (
@@ -23,8 +24,16 @@ RETRY_AFTER_CEILING = timedelta(hours=6)
 MAX_AGE = timedelta(hours=72)
 
 
-EXHAUSTED = "exhausted"
-EXPIRED = "expired"
+class ParkReason(StrEnum):
+    """Why a delivery was parked (kept 14 days for ``recover``)."""
+
+    EXHAUSTED = "exhausted"  # its retry schedule ran out
+    EXPIRED = "expired"  # older than the maximum age
+    HOOK_DISABLED = "hook_disabled"  # its hook is disabled for good
+
+
+EXHAUSTED = ParkReason.EXHAUSTED
+EXPIRED = ParkReason.EXPIRED
 
 
 @dataclass(frozen=True)
@@ -32,7 +41,7 @@ class RetryDecision:
     """Either the moment of the next attempt, or why there is none (``exhausted`` or ``expired``)."""
 
     at: datetime | None
-    ended: str | None = None
+    ended: ParkReason | None = None
 
 
 def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:

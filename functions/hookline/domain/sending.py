@@ -21,10 +21,10 @@ from hookline import settings
 from hookline.domain.delivery import DeliveryResult, DeliveryTask, FailureKind, Outgoing
 from hookline.domain.hook_state import AlertStatus, HookState, after_failure, after_success, alert_status, recovering
 from hookline.domain.hooks import Hook
-from hookline.domain.retry import EXHAUSTED, EXPIRED, next_attempt, parse_retry_after
+from hookline.domain.retry import EXHAUSTED, EXPIRED, ParkReason, next_attempt, parse_retry_after
 
 HOOK_DELETED = "Hook was deleted; the delivery was dropped"
-PARKED_HOOK_DISABLED = "hook_disabled"
+PARKED_HOOK_DISABLED = ParkReason.HOOK_DISABLED
 HOOK_DISABLED_EVENT = "Hookline Hook Disabled"
 HOOK_RE_ENABLED_EVENT = "Hookline Hook Re-enabled"
 DELIVERY_EXHAUSTED_EVENT = "Hookline Delivery Exhausted"
@@ -74,7 +74,8 @@ class Verdict(StrEnum):
 class Triage:
     verdict: Verdict
     until: datetime | None = None  # HOLD
-    reason: str | None = None  # DROP and PARK
+    reason: str | None = None  # DROP: why
+    park: ParkReason | None = None  # PARK: why
 
 
 def triage(task: DeliveryTask, hook: Hook | None, now: datetime, policy: SenderPolicy) -> Triage:
@@ -82,12 +83,12 @@ def triage(task: DeliveryTask, hook: Hook | None, now: datetime, policy: SenderP
     if hook is None:
         return Triage(Verdict.DROP, reason=HOOK_DELETED)
     if now - task.queued_at > policy.max_age:
-        return Triage(Verdict.PARK, reason=EXPIRED)
+        return Triage(Verdict.PARK, park=EXPIRED)
     if task.not_before is not None and task.not_before > now:
         return Triage(Verdict.HOLD, until=task.not_before)
     status = hook.alert_status(now)
     if status is AlertStatus.DISABLED:
-        return Triage(Verdict.PARK, reason=PARKED_HOOK_DISABLED)
+        return Triage(Verdict.PARK, park=PARKED_HOOK_DISABLED)
     if status is AlertStatus.TEMPORARILY_DISABLED:
         assert hook.disabled_until is not None
         return Triage(Verdict.HOLD, until=hook.disabled_until + timedelta(seconds=1))
@@ -192,7 +193,7 @@ def state_events(hook: Hook, old: HookState, new: HookState, now: datetime) -> l
 @dataclass
 class Settlement:
     retries: list[tuple[DeliveryTask, int]] = field(default_factory=list)  # (next attempt, DelaySeconds)
-    parks: list[tuple[DeliveryTask, str]] = field(default_factory=list)  # (task, reason)
+    parks: list[tuple[DeliveryTask, ParkReason]] = field(default_factory=list)
 
 
 def settle(
@@ -231,7 +232,7 @@ def settle(
     return settlement
 
 
-def park_events(parks: Iterable[tuple[DeliveryTask, str]]) -> list[OpsEvent]:
+def park_events(parks: Iterable[tuple[DeliveryTask, ParkReason]]) -> list[OpsEvent]:
     """A delivery that ran out of time or retries is announced; one parked behind a disabled hook is not."""
     return [
         OpsEvent(
@@ -245,7 +246,7 @@ def park_events(parks: Iterable[tuple[DeliveryTask, str]]) -> list[OpsEvent]:
             },
         )
         for task, reason in parks
-        if reason != PARKED_HOOK_DISABLED
+        if reason is not ParkReason.HOOK_DISABLED
     ]
 
 

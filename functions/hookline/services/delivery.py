@@ -41,6 +41,7 @@ from hookline.domain.delivery import (
 )
 from hookline.domain.hook_state import HookState
 from hookline.domain.hooks import Hook
+from hookline.domain.retry import ParkReason
 from hookline.domain.sending import (
     HOOK_DELETED,
     HOOK_DISABLED_EVENT,
@@ -97,7 +98,7 @@ class _Batch:
 
     now: datetime
     logs: list[DeliveryLog] = field(default_factory=list)
-    parks: list[tuple[DeliveryTask, str]] = field(default_factory=list)
+    parks: list[tuple[DeliveryTask, ParkReason]] = field(default_factory=list)
     holds: list[tuple[QueuedTask, datetime]] = field(default_factory=list)
     ops: list[OpsEvent] = field(default_factory=list)
     dropped: int = 0
@@ -116,7 +117,8 @@ class _Batch:
                 dropped = DeliveryResult(0.0, internal_error=verdict.reason, error_kind=FailureKind.HOOK_DELETED)
                 self.logs.append(delivery_log(item.task, None, None, dropped, self.now))
             elif verdict.verdict is Verdict.PARK:
-                self.parks.append((item.task, verdict.reason or Verdict.PARK.value))
+                assert verdict.park is not None
+                self.parks.append((item.task, verdict.park))
             else:
                 assert verdict.until is not None
                 self.holds.append((item, verdict.until))

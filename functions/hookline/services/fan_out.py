@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from hookline import settings
 from hookline.adapters.aws import sqs
-from hookline.adapters.delivery_store import DeliveryStore
+from hookline.adapters.delivery_store import DeliveryStore, PayloadTooLarge
 from hookline.adapters.hook_store import HookStore, ScopeRoutes
 from hookline.adapters.queue import OutgoingMessage, send_messages
 from hookline.clock import CLOCK
@@ -36,6 +36,16 @@ def matching_hook_ids(event: IncomingEvent, routes: dict[str, ScopeRoutes]) -> l
             if entry.wants(event.event_type, event.payload):
                 matched[hook_id] = None
     return list(matched)
+
+
+def payload_text(payload: dict[str, Any]) -> str:
+    """Compact JSON; escaped to ASCII when it holds a lone surrogate (valid JSON, but not encodable as UTF-8)."""
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return json.dumps(payload, separators=(",", ":"))
+    return text
 
 
 def _namespace_refs(event: IncomingEvent) -> list[tuple[HookKind, NamespaceRef]]:
@@ -69,14 +79,16 @@ class FanOut:
             return parse_event(event_uuid, str(envelope.get("detail-type", "")), envelope.get("detail"))
         except (json.JSONDecodeError, InvalidEvent) as error:
             reason = f"not JSON: {error}" if isinstance(error, json.JSONDecodeError) else str(error)
-            logger.warning("Rejected event", extra={"reason": reason, "message_id": record.message_id})
-            self._dead_letter(record, reason)
-            return None
+        except Exception:  # nested too deep, or anything else a producer can send: this event's fault alone
+            reason = "the event could not be read"
+        logger.warning("Rejected event", extra={"reason": reason, "message_id": record.message_id})
+        self._dead_letter(record.body, reason)
+        return None
 
-    def _dead_letter(self, record: SQSRecord, reason: str) -> None:
+    def _dead_letter(self, body: str, reason: str) -> None:
         sqs().send_message(
             QueueUrl=self.dead_letter_url,
-            MessageBody=record.body,
+            MessageBody=body,
             MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1024]}},
         )
 
@@ -95,13 +107,20 @@ class FanOut:
         messages: list[OutgoingMessage] = []
         all_inline = True
         for event in events:
-            hook_ids = matching_hook_ids(event, routes)
+            try:
+                hook_ids = matching_hook_ids(event, routes)
+                body = payload_text(event.payload)
+                payload_item = self.delivery_store.payload_item(event.event_uuid, event.event_type.name, body, now)
+            except Exception as error:  # one producer's event must not fail the batch
+                reason = str(error) if isinstance(error, PayloadTooLarge) else "the event could not be fanned out"
+                logger.warning("Rejected event", extra={"reason": reason, "event_uuid": event.event_uuid})
+                self._dead_letter(json.dumps({"id": event.event_uuid, "detail-type": event.event_type.name}), reason)
+                continue
             report.per_event[event.event_uuid] = hook_ids
             if not hook_ids:
                 report.unmatched_events += 1
                 continue
-            body = json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
-            payload_items.append(self.delivery_store.payload_item(event.event_uuid, event.event_type.name, body, now))
+            payload_items.append(payload_item)
             inline = body if len(body.encode()) <= settings.INLINE_BODY_LIMIT else None
             all_inline = all_inline and inline is not None
             for start in range(0, len(hook_ids), settings.HOOKS_PER_MESSAGE):
