@@ -76,6 +76,21 @@ class Monitoring(Construct):
                 alarm.add_ok_action(action)
                 self.alarms.append(alarm)
 
+        unreadable = _metric(settings.METRIC_HOOK_UNREADABLE).create_alarm(
+            self,
+            "HookUnreadable",
+            alarm_description="A hook's stored item cannot be read (a corrupt item, or a secret that cannot be "
+            "opened): its deliveries fail with an internal error naming the cause, and no other hook is affected. "
+            "See the README's runbook 'A hook is contained'.",
+            threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        unreadable.add_alarm_action(action)
+        unreadable.add_ok_action(action)
+        self.alarms.append(unreadable)
+
         success_rate = cloudwatch.MathExpression(
             expression="100 * succeeded / deliveries",
             using_metrics={"succeeded": _metric(DELIVERY_SUCCEEDED), "deliveries": _metric(DELIVERIES)},
@@ -135,8 +150,11 @@ class Monitoring(Construct):
                 width=12,
             ),
             cloudwatch.GraphWidget(
-                title="Hooks disabled",
-                left=[_metric(settings.METRIC_HOOKS_DISABLED, label="hooks disabled (temporarily or for good)")],
+                title="Hooks disabled and contained",
+                left=[
+                    _metric(settings.METRIC_HOOKS_DISABLED, label="hooks disabled (temporarily or for good)"),
+                    _metric(settings.METRIC_HOOK_UNREADABLE, label="deliveries to unreadable hooks"),
+                ],
                 width=12,
             ),
         )

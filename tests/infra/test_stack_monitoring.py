@@ -97,6 +97,16 @@ def test_alarm_on_queue_age(stack: HooklineStack, template: Template, logical_id
         assert props["AlarmActions"] == [{"Ref": logical_id(stack.monitoring.topic)}]
 
 
+def test_alarm_when_a_hook_cannot_be_read(
+    stack: HooklineStack, template: Template, logical_id: Callable[[IConstruct], str]
+) -> None:
+    (props,) = _alarms_on(template, settings.METRIC_HOOK_UNREADABLE).values()
+    assert props["Namespace"] == settings.METRICS_NAMESPACE
+    assert props["Statistic"] == "Sum" and props["Threshold"] == 0
+    assert props["ComparisonOperator"] == "GreaterThanThreshold"
+    assert props["AlarmActions"] == [{"Ref": logical_id(stack.monitoring.topic)}]
+
+
 def test_alarm_topic_requires_tls(template: Template) -> None:
     template.resource_count_is("AWS::SNS::Topic", 1)
     (policy,) = template.find_resources("AWS::SNS::TopicPolicy").values()
