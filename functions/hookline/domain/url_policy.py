@@ -108,9 +108,17 @@ def is_blocked(address: IPAddress) -> bool:
     return any(address in network for network in _BLOCKED_NETWORKS if network.version == address.version)
 
 
-def blocked_reason(host: str, addresses: list[IPAddress], allowlist: Allowlist) -> str | None:
-    """Why a send to ``host`` resolving to ``addresses`` is refused, or None when it may go."""
+def blocked_address(host: str, addresses: list[IPAddress], allowlist: Allowlist) -> IPAddress | None:
+    """The first of ``addresses`` that a send to ``host`` may not reach, or None when it may go."""
     for address in addresses:
         if is_blocked(address) and not allowlist.allows(host, canonical_address(address)):
-            return f"URL is blocked: {host} resolves to a private or reserved address ({address})"
+            return address
     return None
+
+
+def blocked_reason(host: str, addresses: list[IPAddress], allowlist: Allowlist) -> str | None:
+    """Why a send to ``host`` resolving to ``addresses`` is refused, or None when it may go."""
+    address = blocked_address(host, addresses, allowlist)
+    if address is None:
+        return None
+    return f"URL is blocked: {host} resolves to a private or reserved address ({address})"
