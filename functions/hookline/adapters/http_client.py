@@ -41,6 +41,7 @@ from hookline.domain.delivery import (
     split_userinfo,
 )
 from hookline.domain.url_policy import (
+    URL_MAX_LENGTH,
     Allowlist,
     IPAddress,
     blocked_address,
@@ -54,8 +55,6 @@ Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
 
 RESPONSE_HEADER_NAME_LIMIT = 256
 RESPONSE_HEADERS_BYTES_LIMIT = 16 * 1024
-#: httpx refuses longer URLs; Hookline refuses them first, in its own words.
-URL_MAX_LENGTH = 65536
 TIMED_OUT = "Request timed out"
 _URL_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
 _HEADER_NAME = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
@@ -95,16 +94,20 @@ async def resolve_host(host: str, port: int) -> list[IPAddress]:
 def destination_blocked(url: str, allowlist: Allowlist) -> str | None:
     """Why a hook URL may not be saved: its host is, or resolves to, a blocked address. A name that does not resolve
     now passes (it is checked again on every send)."""
-    parts = urlsplit(split_userinfo(url)[0])
-    host = parts.hostname or ""
+    try:
+        parts = urlsplit(split_userinfo(url)[0])
+        host = parts.hostname or ""
+        port = parts.port or 443
+    except ValueError:  # not a URL at all: its syntax check answers
+        return None
     addresses: list[IPAddress]
     literal = ip_literal(host)
     if literal is not None:
         addresses = [literal]
     else:
         try:
-            infos = socket.getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError):
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, ValueError):
             return None
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     reason = blocked_reason(host, addresses, allowlist)

@@ -54,13 +54,18 @@ def ip_literal(host: str) -> IPAddress | None:
     return None
 
 
+#: The longest URL a hook may have (httpx refuses longer ones; browsers and proxies much shorter).
+URL_MAX_LENGTH = 65536
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 class InvalidUrl(ValueError):
     """The URL can never be a hook's URL."""
 
 
 def validate_url_syntax(url: str) -> None:
-    """http or https, one line, with a host."""
-    if any(char in url for char in "\r\n\t") or url != url.strip():
+    """http or https, one line without control characters, at most ``URL_MAX_LENGTH`` characters, with a host."""
+    if len(url) > URL_MAX_LENGTH or _CONTROL.search(url) or url != url.strip():
         raise InvalidUrl("Invalid url given")
     try:
         parts = urlsplit(url)
