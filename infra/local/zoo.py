@@ -115,6 +115,14 @@ async def trickle_headers(zoo: Zoo, reader: asyncio.StreamReader, writer: Writer
         await asyncio.sleep(TRICKLE_INTERVAL_S)
 
 
+async def continue_flood(zoo: Zoo, reader: asyncio.StreamReader, writer: Writer, path: str) -> None:
+    """Interim ``100 Continue`` answers without end: each is complete HTTP, the final answer never comes."""
+    while True:
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n" * 64)
+        await writer.drain()
+        await asyncio.sleep(TRICKLE_INTERVAL_S)
+
+
 async def huge(zoo: Zoo, reader: asyncio.StreamReader, writer: Writer, path: str) -> None:
     """A 10 MB answer, written as the client takes it; what got out is counted in ``zoo.sent[path]``."""
     writer.write(_head("200 OK", [("Content-Length", str(HUGE_BODY_BYTES))]))
@@ -162,6 +170,7 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "/close-mid-body": close_mid_body,
     "/trickle": trickle,
     "/trickle-headers": trickle_headers,
+    "/continue-flood": continue_flood,
     "/huge": huge,
     "/gzip-bomb": gzip_bomb,
     "/invalid-http": invalid_http,

@@ -61,6 +61,7 @@ CASES = [
     Case("/close-mid-body", kind=FailureKind.CONNECTION),
     Case("/trickle", kind=FailureKind.TIMEOUT),
     Case("/trickle-headers", kind=FailureKind.TIMEOUT),
+    Case("/continue-flood", kind=FailureKind.TIMEOUT),
     Case("/huge", status=200),
     Case("/gzip-bomb", status=200),
     Case("/invalid-http", kind=FailureKind.PROTOCOL),
@@ -174,7 +175,7 @@ def assert_items_under_limit(stack: LocalStack) -> None:
 
 #: The zoo in four scenarios of a few hostile hooks each (one scenario a behaviour would take over a minute).
 GROUPS = {
-    "slow": ["url:/hang", "url:/trickle", "url:/trickle-headers"],
+    "slow": ["url:/hang", "url:/trickle", "url:/trickle-headers", "url:/continue-flood"],
     "broken": [
         "url:/reset",
         "url:/close-mid-body",
