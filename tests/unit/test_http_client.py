@@ -50,6 +50,7 @@ def _send(sender: HttpSender, url: str, headers: dict[str, str] | None = None) -
         ("/a\nb", "The URL cannot be sent: invalid character"),
         (f"/{SECRET}\x01", "The URL cannot be sent: invalid character"),  # a url variable's value with a control char
         ("/" + "a" * 66_000, "The URL cannot be sent: it is too long"),
+        ("/a\ud800b", "The URL cannot be sent: invalid character"),
     ],
 )
 def test_a_url_that_cannot_be_sent_is_an_invalid_request(
@@ -62,7 +63,15 @@ def test_a_url_that_cannot_be_sent_is_an_invalid_request(
 
 
 @pytest.mark.parametrize(
-    "url", ["http://127.0.0.1:99999/", "ftp://127.0.0.1/", "http:///nohost", "http://[::1/", "http://a..b/"]
+    "url",
+    [
+        "http://127.0.0.1:99999/",
+        "ftp://127.0.0.1/",
+        "http:///nohost",
+        "http://[::1/",
+        "http://a..b/",
+        "http://" + "a" * 64 + ".example/",  # a DNS label over 63 characters
+    ],
 )
 def test_a_malformed_url_is_an_invalid_request(url: str) -> None:
     result = _send(HttpSender(Allowlist.parse("127.0.0.1")), url)

@@ -205,7 +205,7 @@ def _checked_url(raw: str) -> tuple[tuple[str, str] | None, SplitResult, str]:
     """The credentials of the URL, its parts without them and its host in ASCII (IDNA); Unsendable if it cannot go."""
     if len(raw) > URL_MAX_LENGTH:
         raise Unsendable("The URL cannot be sent: it is too long")
-    if _URL_FORBIDDEN.search(raw):
+    if _URL_FORBIDDEN.search(raw) or (not raw.isascii() and not _utf8_encodable(raw)):
         raise Unsendable("The URL cannot be sent: invalid character")
     try:
         url, credentials = split_userinfo(raw)
@@ -242,6 +242,14 @@ def _pinned(
         host_header = f"{host_header}:{parts.port}"
     extensions = {"sni_hostname": host} if ip_literal(host) is None else {}
     return pinned, {**headers, "Host": host_header}, extensions
+
+
+def _utf8_encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
 
 
 def _utf8_prefix(text: str, limit: int) -> str:
