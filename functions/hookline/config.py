@@ -8,6 +8,7 @@ from datetime import timedelta
 from functools import cache
 
 from hookline import settings
+from hookline.domain.delivery import REQUEST_TIMEOUT_SECONDS
 from hookline.domain.url_policy import Allowlist
 from hookline.services.delivery import SenderPolicy
 
@@ -21,6 +22,7 @@ class RuntimeConfig:
     outbound_allowlist: Allowlist
     sender_policy: SenderPolicy
     client_cert_secret: str | None
+    request_timeout_s: float = REQUEST_TIMEOUT_SECONDS
 
 
 @cache
@@ -34,6 +36,7 @@ def runtime_config() -> RuntimeConfig:
         instance_url=os.environ.get(settings.INSTANCE_URL_ENV, "https://hookline.invalid"),
         outbound_allowlist=Allowlist.parse(os.environ.get(settings.OUTBOUND_ALLOWLIST_ENV, "")),
         client_cert_secret=os.environ.get(settings.CLIENT_CERT_SECRET_ENV) or None,
+        request_timeout_s=max(0.1, float(os.environ.get(settings.REQUEST_TIMEOUT_ENV, REQUEST_TIMEOUT_SECONDS))),
         sender_policy=SenderPolicy(
             max_age=timedelta(hours=max_age_hours),
             max_hold_seconds=min(max(max_hold, 1), settings.SQS_MAX_VISIBILITY_SECONDS),

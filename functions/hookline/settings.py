@@ -147,6 +147,8 @@ DELIVERY_MAX_AGE_ENV = "HOOKLINE_DELIVERY_MAX_AGE_HOURS"
 DEFAULT_DELIVERY_MAX_AGE_HOURS = 72
 #: After a disable window ends, one probe goes first; the others wait this long for its outcome.
 PROBE_LEASE_SECONDS = 30
+#: Seconds one delivery attempt may take as a whole (lookup, connect, send, answer); GitLab's is 10 s, the default.
+REQUEST_TIMEOUT_ENV = "HOOKLINE_REQUEST_TIMEOUT_SECONDS"
 #: At most this many requests to one hook at once within a batch.
 PER_HOOK_CONCURRENCY = 4
 

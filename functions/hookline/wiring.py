@@ -39,6 +39,7 @@ def delivery_sender() -> DeliverySender:
             client_certificate=(
                 ClientCertificate.from_secret(config.client_cert_secret) if config.client_cert_secret else None
             ),
+            timeout_s=config.request_timeout_s,
         ),
         RequestContext(instance_url=config.instance_url, user_agent=settings.USER_AGENT),
         queue_url=config.delivery_queue_url,

@@ -32,6 +32,15 @@ W, R, A = BranchFilterStrategy.WILDCARD, BranchFilterStrategy.REGEX, BranchFilte
         (R, "^(feature|fix)/", "feature/x", True),
         (R, "^(feature|fix)/", "chore/x", False),
         (A, "release/*", "main", True),
+        (W, "a*a", "a", False),  # the prefix and the suffix may not overlap
+        (W, "a*a", "aa", True),
+        (W, "*", "", True),
+        (W, "**", "x", True),
+        (W, "ab*ba", "aba", False),
+        (W, "ab*ba", "abba", True),
+        (W, "*b*b*", "abcb", True),
+        (W, "*b*b*", "abc", False),
+        (W, "x*y*z", "xzyz", True),  # leftmost y, then z after it
     ],
 )
 def test_branch_filter_table(strategy: BranchFilterStrategy, pattern: str | None, branch: str, expected: bool) -> None:
@@ -51,3 +60,22 @@ def test_wildcard_length_limit() -> None:
     validate_branch_filter(W, "a" * 4000)
     with pytest.raises(InvalidBranchFilter):
         validate_branch_filter(W, "a" * 4001)
+
+
+def test_a_regex_over_the_program_size_bound_is_refused_at_save_time() -> None:
+    with pytest.raises(InvalidBranchFilter, match="too large"):
+        validate_branch_filter(R, ".{1000}")  # RE2 accepts it; its program is ~16,000 instructions
+    validate_branch_filter(R, "^(main|release/[0-9]+[.][0-9]+|hotfix/.*)$")
+
+
+def test_a_regex_over_the_length_bound_is_refused() -> None:
+    with pytest.raises(InvalidBranchFilter, match="too long"):
+        validate_branch_filter(R, "a" * 4001)
+
+
+def test_a_pattern_that_is_not_utf8_is_refused_and_never_matches() -> None:
+    with pytest.raises(InvalidBranchFilter):
+        validate_branch_filter(R, "main\ud800")
+    assert branch_matches(R, "main\ud800", "main") is False
+    assert branch_matches(R, "main", "main\ud800") is False  # a branch name RE2 cannot take
+    assert branch_matches(W, "main*", "main\ud800") is True  # the wildcard scan takes any text

@@ -6,7 +6,19 @@ from hookline.domain.url_policy import Allowlist, InvalidUrl, blocked_reason, va
 
 
 @pytest.mark.parametrize(
-    "url", ["ftp://example.com", "javascript:alert(1)", "http://", "http://a\nb", " http://x", "x"]
+    "url",
+    [
+        "ftp://example.com",
+        "javascript:alert(1)",
+        "http://",
+        "http://a\nb",
+        " http://x",
+        "x",
+        "http://x/\x01",
+        "http://x/\x00",
+        "http://x/\x7f",
+        "http://x/" + "a" * 66_000,
+    ],
 )
 def test_bad_urls_are_refused(url: str) -> None:
     with pytest.raises(InvalidUrl):

@@ -1,14 +1,27 @@
-"""GitLab's push branch filter: wildcard, regex (RE2, unanchored) or all branches."""
+"""GitLab's push branch filter: wildcard, regex (RE2, unanchored) or all branches.
+
+Every filter is a tenant's, so matching is bounded whatever the pattern:
+- a wildcard is matched by one left-to-right scan, each literal piece found once after the previous one (no regex
+  engine, no backtracking: linear in the branch name and the pattern);
+- a regex runs on RE2 (linear time, no backtracking) with ``max_mem`` capped and a program-size bound checked at save
+  time and again before matching; a pattern over it never matches;
+- a branch name longer than ``BRANCH_NAME_MAX_LENGTH`` matches only a blank or ``all_branches`` filter.
+"""
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from functools import lru_cache
 
 import re2
 
 WILDCARD_MAX_LENGTH = 4000
+#: Hookline's bounds on a tenant's regex: pattern length, RE2's memory budget and its compiled program's size.
+REGEX_MAX_LENGTH = 4000
+REGEX_MAX_MEMORY = 1 << 20
+REGEX_MAX_PROGRAM_SIZE = 4096
+#: A longer branch name is not matched against a pattern (git allows it; no filter is worth the cost).
+BRANCH_NAME_MAX_LENGTH = 1024
 BRANCH_REF_PREFIX = "refs/heads/"
 
 
@@ -27,39 +40,74 @@ def branch_name(ref: str) -> str:
     return ref.removeprefix(BRANCH_REF_PREFIX)
 
 
-@lru_cache(maxsize=1024)
-def _compile_wildcard(pattern: str) -> re.Pattern[str]:
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
+def _options() -> re2.Options:
+    options = re2.Options()
+    options.max_mem = REGEX_MAX_MEMORY
+    options.log_errors = False
+    return options
+
+
+_OPTIONS = _options()
 
 
 @lru_cache(maxsize=1024)
 def _compile_regex(pattern: str) -> re2._Regexp:
-    return re2.compile(pattern)
+    """The pattern compiled by RE2 within the bounds; InvalidBranchFilter when it is not valid or is over them."""
+    if len(pattern) > REGEX_MAX_LENGTH:
+        raise InvalidBranchFilter(f"is too long (maximum is {REGEX_MAX_LENGTH} characters)")
+    try:
+        compiled = re2.compile(pattern, _OPTIONS)
+    except re2.error as error:
+        reason = error.args[0].decode() if error.args and isinstance(error.args[0], bytes) else str(error)
+        raise InvalidBranchFilter(f"is not a valid RE2 regular expression: {reason}") from None
+    except UnicodeError:
+        raise InvalidBranchFilter("is not valid UTF-8 text") from None
+    if compiled.programsize > REGEX_MAX_PROGRAM_SIZE:
+        raise InvalidBranchFilter(
+            f"is not a valid RE2 regular expression: pattern too large (program size over {REGEX_MAX_PROGRAM_SIZE})"
+        )
+    return compiled
+
+
+def wildcard_matches(pattern: str, name: str) -> bool:
+    """Whether the whole name matches, each ``*`` any run of characters: the first piece is a prefix, the last a
+    suffix, each middle piece found at its leftmost place after the previous (leftmost is always safe with ``*``)."""
+    pieces = pattern.split("*")
+    if len(pieces) == 1:
+        return name == pattern
+    first, *middle, last = pieces
+    if len(first) + len(last) > len(name) or not name.startswith(first) or not name.endswith(last):
+        return False
+    position, end = len(first), len(name) - len(last)
+    for piece in middle:
+        if not piece:
+            continue
+        found = name.find(piece, position, end)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
 
 
 def validate_branch_filter(strategy: BranchFilterStrategy, pattern: str | None) -> None:
-    """Raise InvalidBranchFilter for a filter GitLab refuses at save time."""
+    """Raise InvalidBranchFilter for a filter GitLab (or Hookline's bounds) refuses at save time."""
     if not pattern:
         return
     if strategy is BranchFilterStrategy.WILDCARD and len(pattern) > WILDCARD_MAX_LENGTH:
         raise InvalidBranchFilter(f"is too long (maximum is {WILDCARD_MAX_LENGTH} characters)")
     if strategy is BranchFilterStrategy.REGEX:
-        try:
-            _compile_regex(pattern)
-        except re2.error as error:
-            reason = error.args[0].decode() if isinstance(error.args[0], bytes) else str(error)
-            raise InvalidBranchFilter(f"is not a valid RE2 regular expression: {reason}") from None
+        _compile_regex(pattern)
 
 
 def branch_matches(strategy: BranchFilterStrategy, pattern: str | None, branch: str) -> bool:
     """Whether a push to ``branch`` passes the filter (a blank filter passes everything)."""
     if strategy is BranchFilterStrategy.ALL_BRANCHES or not pattern:
         return True
+    if len(branch) > BRANCH_NAME_MAX_LENGTH:
+        return False
     if strategy is BranchFilterStrategy.REGEX:
         try:
             return _compile_regex(pattern).search(branch) is not None
-        except re2.error:
+        except (InvalidBranchFilter, UnicodeError):  # saved before a bound, or a name RE2 cannot take: no match
             return False
-    if "*" not in pattern:
-        return branch == pattern
-    return _compile_wildcard(pattern).fullmatch(branch) is not None
+    return wildcard_matches(pattern, branch)

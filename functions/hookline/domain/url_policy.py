@@ -54,13 +54,18 @@ def ip_literal(host: str) -> IPAddress | None:
     return None
 
 
+#: The longest URL a hook may have (httpx refuses longer ones; browsers and proxies much shorter).
+URL_MAX_LENGTH = 65536
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 class InvalidUrl(ValueError):
     """The URL can never be a hook's URL."""
 
 
 def validate_url_syntax(url: str) -> None:
-    """http or https, one line, with a host."""
-    if any(char in url for char in "\r\n\t") or url != url.strip():
+    """http or https, one line without control characters, at most ``URL_MAX_LENGTH`` characters, with a host."""
+    if len(url) > URL_MAX_LENGTH or _CONTROL.search(url) or url != url.strip():
         raise InvalidUrl("Invalid url given")
     try:
         parts = urlsplit(url)
@@ -108,9 +113,17 @@ def is_blocked(address: IPAddress) -> bool:
     return any(address in network for network in _BLOCKED_NETWORKS if network.version == address.version)
 
 
-def blocked_reason(host: str, addresses: list[IPAddress], allowlist: Allowlist) -> str | None:
-    """Why a send to ``host`` resolving to ``addresses`` is refused, or None when it may go."""
+def blocked_address(host: str, addresses: list[IPAddress], allowlist: Allowlist) -> IPAddress | None:
+    """The first of ``addresses`` that a send to ``host`` may not reach, or None when it may go."""
     for address in addresses:
         if is_blocked(address) and not allowlist.allows(host, canonical_address(address)):
-            return f"URL is blocked: {host} resolves to a private or reserved address ({address})"
+            return address
     return None
+
+
+def blocked_reason(host: str, addresses: list[IPAddress], allowlist: Allowlist) -> str | None:
+    """Why a send to ``host`` resolving to ``addresses`` is refused, or None when it may go."""
+    address = blocked_address(host, addresses, allowlist)
+    if address is None:
+        return None
+    return f"URL is blocked: {host} resolves to a private or reserved address ({address})"

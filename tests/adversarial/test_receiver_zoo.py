@@ -1,0 +1,229 @@
+"""The receiver zoo: every hostile answer ends as a bounded result of its own delivery, and on the local stack the
+neighbour invariant holds, with every stored item under DynamoDB's 400 KB."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from hookline import config, settings, wiring
+from hookline.adapters.http_client import (
+    RESPONSE_HEADER_NAME_LIMIT,
+    RESPONSE_HEADERS_BYTES_LIMIT,
+    HttpSender,
+    OutboundRequest,
+)
+from hookline.domain.delivery import (
+    RESPONSE_BODY_LIMIT,
+    RESPONSE_HEADER_VALUE_LIMIT,
+    RESPONSE_HEADERS_LIMIT,
+    DeliveryResult,
+    FailureKind,
+)
+from hookline.domain.url_policy import Allowlist
+from infra.local.stack import LocalStack
+from infra.local.zoo import HUGE_BODY_BYTES, Zoo
+from tests.adversarial.neighbours import Bulkhead, assert_no_secret
+
+#: The sender's timeout here: a hang or a trickle ends in about a second.
+TIMEOUT_S = 1.0
+SECRET = "zoo-Secret-Token-4711"
+DYNAMODB_ITEM_LIMIT = 400 * 1024
+
+
+@dataclass(frozen=True)
+class Case:
+    path: str
+    status: int | None = None
+    kind: FailureKind | None = None
+    listener: str = "url"  # the Zoo method that makes the URL: url, tls_url or broken_tls_url
+
+    def url(self, zoo: Zoo) -> str:
+        make: Callable[[str], str] = getattr(zoo, self.listener)
+        return make(self.path)
+
+    @property
+    def id(self) -> str:
+        return f"{self.listener}:{self.path}"
+
+
+CASES = [
+    Case("/500", status=500),
+    Case("/429", status=429),
+    Case("/hang", kind=FailureKind.TIMEOUT),
+    Case("/reset", kind=FailureKind.CONNECTION),
+    Case("/close-mid-body", kind=FailureKind.CONNECTION),
+    Case("/trickle", kind=FailureKind.TIMEOUT),
+    Case("/trickle-headers", kind=FailureKind.TIMEOUT),
+    Case("/continue-flood", kind=FailureKind.TIMEOUT),
+    Case("/huge", status=200),
+    Case("/gzip-bomb", status=200),
+    Case("/invalid-http", kind=FailureKind.PROTOCOL),
+    Case("/big-headers", status=200),
+    Case("/many-headers", status=200),
+    Case("/huge-header", kind=FailureKind.PROTOCOL),
+    Case("/redirect-loop", status=302),
+    Case("/ok", kind=FailureKind.TLS, listener="tls_url"),  # self-signed, for another name; verification on
+    Case("/ok", kind=FailureKind.TLS, listener="broken_tls_url"),  # a fatal alert instead of a ServerHello
+]
+IDS = [case.id for case in CASES]
+
+
+@pytest.fixture(scope="module")
+def zoo() -> Iterator[Zoo]:
+    server = Zoo().start()
+    yield server
+    server.stop()
+
+
+def _send(zoo: Zoo, case: Case) -> DeliveryResult:
+    sender = HttpSender(Allowlist.parse("127.0.0.1"), timeout_s=TIMEOUT_S)
+    headers = {"Content-Type": "application/json", "X-Gitlab-Token": SECRET}
+    return asyncio.run(sender.send(OutboundRequest(case.url(zoo), headers, b'{"object_kind":"push"}')))
+
+
+def assert_bounded(headers: dict[str, str], body: str) -> None:
+    assert len(headers) <= RESPONSE_HEADERS_LIMIT
+    assert all(len(name.encode()) <= RESPONSE_HEADER_NAME_LIMIT for name in headers)
+    assert all(len(value.encode()) <= RESPONSE_HEADER_VALUE_LIMIT for value in headers.values())
+    assert sum(len(name.encode()) + len(value.encode()) for name, value in headers.items()) <= (
+        RESPONSE_HEADERS_BYTES_LIMIT
+    )
+    assert len(body.encode()) <= RESPONSE_BODY_LIMIT
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_each_hostile_answer_is_a_bounded_result(zoo: Zoo, case: Case) -> None:
+    asked = zoo.to(case.path)
+    result = _send(zoo, case)
+    assert (result.status_code, result.error_kind) == (case.status, case.kind), result.internal_error
+    assert (result.internal_error is not None) is (case.kind is not None)
+    assert_bounded(result.response_headers, result.response_body)
+    assert_no_secret(SECRET, result.internal_error or "", json.dumps(result.response_headers), result.response_body)
+    if case.path == "/429":
+        assert result.response_headers["retry-after"] == "120"
+    if case.path == "/huge":
+        assert zoo.sent[case.path] < HUGE_BODY_BYTES  # the sender hung up after its 8 KB
+    if case.path == "/gzip-bomb":
+        assert result.response_body.startswith("\x1f")  # kept raw: never inflated
+    if case.path == "/big-headers":
+        assert len(result.response_body.encode()) == RESPONSE_BODY_LIMIT
+    if case.path == "/redirect-loop" and case.listener == "url":
+        assert zoo.to(case.path) == asked + 1  # the 302 is the answer: not followed
+
+
+def test_the_whole_zoo_at_once_leaves_a_healthy_request_its_answer(zoo: Zoo) -> None:
+    sender = HttpSender(Allowlist.parse("127.0.0.1"), timeout_s=TIMEOUT_S)
+    requests = [OutboundRequest(case.url(zoo), {"X-Gitlab-Token": SECRET}, b"{}") for case in CASES]
+    results = asyncio.run(sender.send_all([*requests, OutboundRequest(zoo.url("/ok"), {}, b"{}")]))
+    assert [(r.status_code, r.error_kind) for r in results] == [(c.status, c.kind) for c in CASES] + [(200, None)]
+
+
+# --- on the local stack ------------------------------------------------------------------------------------------
+@pytest.fixture
+def short_timeout(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The handlers' sender built with the zoo's short timeout, through the setting (and rebuilt after)."""
+    monkeypatch.setenv(settings.REQUEST_TIMEOUT_ENV, str(TIMEOUT_S))
+    _rebuild()
+    yield
+    monkeypatch.delenv(settings.REQUEST_TIMEOUT_ENV)
+    _rebuild()
+
+
+def _rebuild() -> None:
+    for cached in (config.runtime_config, wiring.delivery_sender, wiring.hook_admin):
+        cached.cache_clear()
+
+
+def _value_size(value: dict[str, Any]) -> int:
+    """An attribute value's size as DynamoDB counts it (strings and binaries by their bytes, numbers ~ digits / 2)."""
+    ((kind, inner),) = value.items()
+    if kind == "S":
+        return len(inner.encode())
+    if kind == "B":
+        return len(inner)
+    if kind == "N":
+        return len(str(Decimal(inner)).lstrip("-").replace(".", "")) // 2 + 2
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "M":
+        return 3 + sum(len(name.encode()) + _value_size(nested) + 1 for name, nested in inner.items())
+    if kind == "L":
+        return 3 + sum(_value_size(nested) + 1 for nested in inner)
+    if kind in ("SS", "NS", "BS"):
+        return sum(len(member) if isinstance(member, bytes) else len(member.encode()) for member in inner)
+    raise AssertionError(f"unknown attribute type {kind}")
+
+
+def item_size(item: dict[str, Any]) -> int:
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def assert_items_under_limit(stack: LocalStack) -> None:
+    dynamodb = stack.client("dynamodb")
+    for table in (settings.DELIVERIES_TABLE.name, settings.HOOKS_TABLE.name):
+        for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+            for item in page["Items"]:
+                assert item_size(item) < DYNAMODB_ITEM_LIMIT, (table, item.get("pk"), item.get("sk"))
+
+
+#: The zoo in four scenarios of a few hostile hooks each (one scenario a behaviour would take over a minute).
+GROUPS = {
+    "slow": ["url:/hang", "url:/trickle", "url:/trickle-headers", "url:/continue-flood"],
+    "broken": [
+        "url:/reset",
+        "url:/close-mid-body",
+        "url:/invalid-http",
+        "url:/huge-header",
+        "tls_url:/ok",
+        "broken_tls_url:/ok",
+    ],
+    "large": ["url:/huge", "url:/gzip-bomb", "url:/big-headers", "url:/many-headers"],
+    "answers": ["url:/500", "url:/429", "url:/redirect-loop"],
+}
+BY_ID = {case.id: case for case in CASES}
+
+
+def test_the_groups_cover_the_zoo() -> None:
+    assert sorted(id for ids in GROUPS.values() for id in ids) == sorted(IDS)
+
+
+@pytest.mark.parametrize("group", list(GROUPS))
+def test_hostile_receivers_hurt_only_their_own_hooks(
+    bulkhead: Bulkhead, zoo: Zoo, short_timeout: None, group: str
+) -> None:
+    """Each behaviour of the group as its own hostile hook on the same project (so in the same event), the token
+    set, TLS verification on: the neighbours get one delivery each; each hostile hook's attempt is logged as its
+    unit result says, bounded, without the token; every stored item is under 400 KB."""
+    cases = [BY_ID[id] for id in GROUPS[group]]
+    hooks = [bulkhead.hostile_hook(url=case.url(zoo), token=SECRET, enable_ssl_verification=True) for case in cases]
+    assert [hook.status_code for hook in hooks] == [201] * len(cases), [hook.text for hook in hooks]
+    bulkhead.run()
+    bulkhead.assert_invariant()
+    for case, hook in zip(cases, hooks, strict=True):
+        logs = bulkhead.hostile_logs(hook.json()["id"])
+        assert logs, f"{case.id}: the attempt is logged"
+        expected = "internal error" if case.status is None else str(case.status)
+        assert logs[-1]["response_status"] == expected, (case.id, logs[-1]["internal_error_message"])
+        for log in logs:
+            assert_bounded(log["response_headers"], log["response_body"])
+            assert_no_secret(SECRET, json.dumps(log, default=str))
+    assert_items_under_limit(bulkhead.stack)
+
+
+def test_the_whole_zoo_in_one_event_leaves_the_neighbours_one_delivery_each(
+    bulkhead: Bulkhead, zoo: Zoo, short_timeout: None
+) -> None:
+    hooks = [bulkhead.hostile_hook(url=case.url(zoo), token=SECRET) for case in CASES]
+    assert all(hook.status_code == 201 for hook in hooks)
+    bulkhead.run()
+    bulkhead.assert_invariant()
+    for hook in hooks:
+        assert bulkhead.hostile_logs(hook.json()["id"])
+    assert_items_under_limit(bulkhead.stack)
