@@ -36,6 +36,11 @@ EXHAUSTED = ParkReason.EXHAUSTED
 EXPIRED = ParkReason.EXPIRED
 
 
+def past_max_age(first_queued_at: datetime, moment: datetime, max_age: timedelta) -> bool:
+    """The age limit, the one rule for triage and retries: a delivery is not attempted past ``max_age``."""
+    return moment - first_queued_at > max_age
+
+
 @dataclass(frozen=True)
 class RetryDecision:
     """Either the moment of the next attempt, or why there is none (``exhausted`` or ``expired``)."""
@@ -86,6 +91,6 @@ def next_attempt(
     at = now + wait
     if disabled_until is not None and disabled_until > at:
         at = disabled_until
-    if at - first_queued_at > max_age:
+    if past_max_age(first_queued_at, at, max_age):
         return RetryDecision(None, EXPIRED)
     return RetryDecision(at)

@@ -21,7 +21,7 @@ from hookline import settings
 from hookline.domain.delivery import DeliveryResult, DeliveryTask, FailureKind, Outgoing
 from hookline.domain.hook_state import AlertStatus, HookState, after_failure, after_success, alert_status, recovering
 from hookline.domain.hooks import Hook
-from hookline.domain.retry import EXHAUSTED, EXPIRED, ParkReason, next_attempt, parse_retry_after
+from hookline.domain.retry import EXHAUSTED, EXPIRED, ParkReason, next_attempt, parse_retry_after, past_max_age
 
 HOOK_DELETED = "Hook was deleted; the delivery was dropped"
 PARKED_HOOK_DISABLED = ParkReason.HOOK_DISABLED
@@ -82,7 +82,7 @@ def triage(task: DeliveryTask, hook: Hook | None, now: datetime, policy: SenderP
     """What to do with a received delivery now, in order of the checks."""
     if hook is None:
         return Triage(Verdict.DROP, reason=HOOK_DELETED)
-    if now - task.queued_at > policy.max_age:
+    if past_max_age(task.queued_at, now, policy.max_age):
         return Triage(Verdict.PARK, park=EXPIRED)
     if task.not_before is not None and task.not_before > now:
         return Triage(Verdict.HOLD, until=task.not_before)
