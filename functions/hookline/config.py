@@ -9,8 +9,8 @@ from functools import cache
 
 from hookline import settings
 from hookline.domain.delivery import REQUEST_TIMEOUT_SECONDS
+from hookline.domain.sending import SenderPolicy, send_window
 from hookline.domain.url_policy import Allowlist
-from hookline.services.delivery import SenderPolicy
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class RuntimeConfig:
 def runtime_config() -> RuntimeConfig:
     max_hold = int(os.environ.get(settings.MAX_HOLD_ENV, settings.SQS_MAX_VISIBILITY_SECONDS))
     max_age_hours = float(os.environ.get(settings.DELIVERY_MAX_AGE_ENV, settings.DEFAULT_DELIVERY_MAX_AGE_HOURS))
+    request_timeout_s = max(0.1, float(os.environ.get(settings.REQUEST_TIMEOUT_ENV, REQUEST_TIMEOUT_SECONDS)))
     return RuntimeConfig(
         delivery_queue_url=os.environ.get(settings.DELIVERY_QUEUE.env_var, ""),
         ingest_dlq_url=os.environ.get(settings.INGEST_QUEUE.dlq_env_var, ""),
@@ -36,10 +37,11 @@ def runtime_config() -> RuntimeConfig:
         instance_url=os.environ.get(settings.INSTANCE_URL_ENV, "https://hookline.invalid"),
         outbound_allowlist=Allowlist.parse(os.environ.get(settings.OUTBOUND_ALLOWLIST_ENV, "")),
         client_cert_secret=os.environ.get(settings.CLIENT_CERT_SECRET_ENV) or None,
-        request_timeout_s=max(0.1, float(os.environ.get(settings.REQUEST_TIMEOUT_ENV, REQUEST_TIMEOUT_SECONDS))),
+        request_timeout_s=request_timeout_s,
         sender_policy=SenderPolicy(
             max_age=timedelta(hours=max_age_hours),
             max_hold_seconds=min(max(max_hold, 1), settings.SQS_MAX_VISIBILITY_SECONDS),
+            send_window_seconds=send_window(request_timeout_s),
             namespace_rate_limit=int(
                 os.environ.get(settings.NAMESPACE_RATE_LIMIT_ENV, settings.DEFAULT_NAMESPACE_RATE_LIMIT)
             ),

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import re
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, TypeAdapter
 
 from hookline.domain.events import EVENT_TYPES, EVENT_TYPES_BY_NAME, EventType, HookKind, header_event_name
 from hookline.domain.hooks import Hook, UrlTemplateError, interpolated_url
@@ -34,6 +36,19 @@ def idempotency_key(event_uuid: str, hook_id: int) -> str:
     return str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, f"{event_uuid}:{hook_id}"))
 
 
+def _known_event(name: str) -> str:
+    if name not in EVENT_TYPES_BY_NAME:
+        raise ValueError("unknown event name")
+    return name
+
+
+#: What a delivery message may hold (it is Hookline's own, but a task that cannot be acted on must fail alone).
+MAX_ATTEMPT = 100
+HookId = Annotated[int, Field(ge=1, lt=2**63)]
+EventUuid = Annotated[str, Field(min_length=1, max_length=128)]
+EventName = Annotated[str, AfterValidator(_known_event)]
+
+
 class DeliveryTask(BaseModel):
     """The SQS message of one delivery. The body travels inline, or is read from the event's stored payload.
 
@@ -41,14 +56,14 @@ class DeliveryTask(BaseModel):
     hold may be attempted.
     """
 
-    hook_id: int
-    event_uuid: str
-    event_name: str
-    idempotency_key: str
+    hook_id: HookId
+    event_uuid: EventUuid
+    event_name: EventName
+    idempotency_key: EventUuid
     body: str | None = None
-    attempt: int = 1
-    queued_at: datetime
-    not_before: datetime | None = None
+    attempt: int = Field(default=1, ge=1, le=MAX_ATTEMPT)
+    queued_at: AwareDatetime
+    not_before: AwareDatetime | None = None
 
     @property
     def log_trigger(self) -> str:
@@ -61,11 +76,11 @@ class EventDeliveries(BaseModel):
     The sender splits it into one :class:`DeliveryTask` per hook; a retry or a partial hold travels as a single task.
     """
 
-    hook_ids: list[int] = Field(min_length=1)
-    event_uuid: str
-    event_name: str
+    hook_ids: list[HookId] = Field(min_length=1, max_length=100)
+    event_uuid: EventUuid
+    event_name: EventName
     body: str | None = None
-    queued_at: datetime
+    queued_at: AwareDatetime
 
     def tasks(self) -> list[DeliveryTask]:
         shared = self.model_dump(exclude={"hook_ids"})
@@ -103,6 +118,7 @@ class FailureKind(StrEnum):
     PAYLOAD_MISSING = "payload_missing"  # the event's stored payload was not found (yet)
     HOOK_DELETED = "hook_deleted"
     HOOK_UNREADABLE = "hook_unreadable"  # the stored hook cannot be read (corrupt item, secret that cannot be opened)
+    DEFERRED = "deferred"  # not started: the batch's time to send ran out (its hook was slow); retried, not counted
     INTERNAL = "internal"  # anything else that went wrong preparing or sending this one delivery
 
 
@@ -239,12 +255,24 @@ class Outgoing:
     secrets: tuple[tuple[str, str], ...] = ()
 
     def scrub(self, text: str | None) -> str | None:
-        """``text`` with every secret value replaced by its placeholder."""
+        """``text`` with every secret value replaced by its placeholder, in any case and JSON-escaped too."""
         if not text:
             return text
         for value, placeholder in self.secrets:
-            text = text.replace(value, placeholder)
+            for form in {value, json.dumps(value)[1:-1]}:
+                text = re.compile(re.escape(form), re.IGNORECASE).sub(placeholder.replace("\\", "\\\\"), text)
         return text
+
+    def scrubbed(self, result: DeliveryResult) -> DeliveryResult:
+        """The result as it may be logged: a receiver can echo the request, so what it answered is scrubbed too."""
+        if not self.secrets:
+            return result
+        return replace(
+            result,
+            internal_error=self.scrub(result.internal_error),
+            response_body=self.scrub(result.response_body) or "",
+            response_headers={name: self.scrub(value) or "" for name, value in result.response_headers.items()},
+        )
 
     def failure(self) -> DeliveryResult | None:
         """The result of a delivery that cannot be sent (nothing goes out), or None when it can."""
@@ -298,11 +326,7 @@ def _prepared(
     }
     headers = {**custom, **delivery_headers(hook, task, context, timestamp)}
     logged = redact_headers(headers, frozenset(name.lower() for name in custom))
-    secrets = tuple(
-        [(value, f"{{{key}}}") for key, value in hook.url_variables.items()]
-        + [(value, REDACTED) for value in hook.custom_headers.values()]
-        + ([(hook.token, REDACTED)] if hook.token else [])
-    )
+    secrets = _secrets(hook)
     outgoing = Outgoing(hook.url, headers, logged, body, secrets=secrets)
     try:
         url = interpolated_url(hook.url, hook.url_variables)
@@ -318,6 +342,18 @@ def _prepared(
     except ValueError:
         return replace(outgoing, body=None, rendered="{}", error="The event's payload is not JSON")
     return _signed(replace(outgoing, body=rendered, rendered=rendered), hook, task, timestamp)
+
+
+def _secrets(hook: Hook) -> tuple[tuple[str, str], ...]:
+    """Every secret value a delivery of this hook carries, with its placeholder; longest first."""
+    pairs = [(value, f"{{{key}}}") for key, value in hook.url_variables.items()]
+    pairs += [(value, REDACTED) for value in hook.custom_headers.values()]
+    pairs += [(hook.token, REDACTED)] if hook.token else []
+    credentials = split_userinfo(hook.url)[1]
+    if credentials is not None:
+        user, password = credentials
+        pairs += [(password, REDACTED), (base64.b64encode(f"{user}:{password}".encode()).decode(), REDACTED)]
+    return tuple(sorted(((value, mark) for value, mark in pairs if value), key=lambda pair: -len(pair[0])))
 
 
 def _signed(outgoing: Outgoing, hook: Hook, task: DeliveryTask, timestamp: int) -> Outgoing:
@@ -386,7 +422,7 @@ def delivery_log(
     if outgoing is not None and outgoing.rendered is not None:
         request_data = outgoing.rendered
     if outgoing is not None:
-        result = replace(result, internal_error=outgoing.scrub(result.internal_error))
+        result = outgoing.scrubbed(result)
     return DeliveryLog(
         hook_id=task.hook_id,
         hook_kind=hook.kind if hook else HookKind.PROJECT,

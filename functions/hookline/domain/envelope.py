@@ -16,12 +16,14 @@ class InvalidEvent(ValueError):
 
 #: GitLab nests groups at most 20 deep; a scope beyond that is a producer's error, not 10,000 routing reads.
 MAX_NESTING = 20
-MAX_PATH_LENGTH = 2048
+#: A path becomes part of DynamoDB keys (2 KB at most): bounded in bytes, with room for the key's prefix.
+MAX_PATH_BYTES = 1024
+MAX_EVENT_ID_LENGTH = 128
 
 
 class NamespaceRef(BaseModel):
     id: int | None = Field(default=None, ge=0, lt=2**63)
-    path: str | None = Field(default=None, max_length=MAX_PATH_LENGTH)
+    path: str | None = Field(default=None, max_length=MAX_PATH_BYTES)
 
     @model_validator(mode="after")
     def _needs_id_or_path(self) -> NamespaceRef:
@@ -34,6 +36,8 @@ class NamespaceRef(BaseModel):
     def _normalized(cls, value: str | None) -> str | None:
         if value and value.count("/") > MAX_NESTING:
             raise ValueError(f"is nested deeper than {MAX_NESTING} groups")
+        if value and len(value.encode("utf-8", "replace")) > MAX_PATH_BYTES:
+            raise ValueError(f"is longer than {MAX_PATH_BYTES} bytes")
         return normalize_path(value) if value else None
 
 
@@ -89,6 +93,8 @@ class IncomingEvent(BaseModel):
 
 def parse_event(event_uuid: str, detail_type: str, detail: Any) -> IncomingEvent:
     """Read the contract: ``{"scope": {...}, "payload": {...}}``, or a bare GitLab payload with a ``project``."""
+    if len(event_uuid) > MAX_EVENT_ID_LENGTH:
+        raise InvalidEvent(f"the event's id is longer than {MAX_EVENT_ID_LENGTH} characters")
     event_type = EVENT_TYPES_BY_NAME.get(detail_type)
     if event_type is None:
         raise InvalidEvent(f"unknown detail-type {detail_type!r}: expected a GitLab event name such as 'Push Hook'")

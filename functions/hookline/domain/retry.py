@@ -30,6 +30,7 @@ class ParkReason(StrEnum):
     EXHAUSTED = "exhausted"  # its retry schedule ran out
     EXPIRED = "expired"  # older than the maximum age
     HOOK_DISABLED = "hook_disabled"  # its hook is disabled for good
+    INTERNAL = "internal_error"  # Hookline could not process it (its data is not what Hookline writes)
 
 
 EXHAUSTED = ParkReason.EXHAUSTED

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from hookline import settings
-from hookline.domain.delivery import DeliveryResult, DeliveryTask, FailureKind, Outgoing
+from hookline.domain.delivery import REQUEST_TIMEOUT_SECONDS, DeliveryResult, DeliveryTask, FailureKind, Outgoing
 from hookline.domain.hook_state import AlertStatus, HookState, after_failure, after_success, alert_status, recovering
 from hookline.domain.hooks import Hook
 from hookline.domain.retry import EXHAUSTED, EXPIRED, ParkReason, next_attempt, parse_retry_after, past_max_age
@@ -29,9 +29,15 @@ HOOK_DISABLED_EVENT = "Hookline Hook Disabled"
 HOOK_RE_ENABLED_EVENT = "Hookline Hook Re-enabled"
 DELIVERY_EXHAUSTED_EVENT = "Hookline Delivery Exhausted"
 #: Failures that are Hookline's, not the receiver's: retried, but never counted against the hook's state.
-NOT_THE_HOOKS_FAILURE = frozenset({FailureKind.PAYLOAD_MISSING})
+NOT_THE_HOOKS_FAILURE = frozenset({FailureKind.PAYLOAD_MISSING, FailureKind.DEFERRED})
 #: Failures retried as a throttle (at least a minute apart), like a 429.
 THROTTLE_KINDS = frozenset({FailureKind.TIMEOUT})
+
+
+def send_window(request_timeout_s: float) -> float:
+    """How long after a batch's sends began a request may still start: the last one then ends before the function's
+    timeout, with a margin for the batch's writes."""
+    return max(1.0, settings.SENDER_FUNCTION.timeout_s - request_timeout_s - 5)
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,9 @@ class SenderPolicy:
     probe_lease: timedelta = timedelta(seconds=settings.PROBE_LEASE_SECONDS)
     per_hook_concurrency: int = settings.PER_HOOK_CONCURRENCY
     namespace_rate_limit: int = settings.DEFAULT_NAMESPACE_RATE_LIMIT
+    #: A request may start this long after the batch's sends began; later ones are deferred, so a batch ends within
+    #: the function's timeout however slow its hooks (this window plus one request's timeout, plus the writes).
+    send_window_seconds: float = send_window(REQUEST_TIMEOUT_SECONDS)
 
     def requeue_delay(self, until: datetime, now: datetime) -> int:
         """DelaySeconds for a re-queued message: SQS's 15 min at most; a later one hops (held again on receipt)."""
@@ -79,7 +88,15 @@ class Triage:
 
 
 def triage(task: DeliveryTask, hook: Hook | None, now: datetime, policy: SenderPolicy) -> Triage:
-    """What to do with a received delivery now, in order of the checks."""
+    """What to do with a received delivery now, in order of the checks. Never raises: a delivery whose data cannot
+    be judged (a stored state out of range) is parked, alone, as ``internal_error``."""
+    try:
+        return _triage(task, hook, now, policy)
+    except (ArithmeticError, ValueError, TypeError, KeyError, AssertionError):
+        return Triage(Verdict.PARK, park=ParkReason.INTERNAL)
+
+
+def _triage(task: DeliveryTask, hook: Hook | None, now: datetime, policy: SenderPolicy) -> Triage:
     if hook is None:
         return Triage(Verdict.DROP, reason=HOOK_DELETED)
     if past_max_age(task.queued_at, now, policy.max_age):
@@ -207,29 +224,42 @@ def settle(
     disabled for good, or its schedule or maximum age ran out. ``states``: each hook's state after this batch."""
     settlement = Settlement()
     for attempt in attempts:
-        task, result = attempt.task, attempt.result
-        if result.succeeded:
+        if attempt.result.succeeded:
             continue
-        state = states.get(attempt.hook.id)
-        if attempt.hook.tracks_failures and state is not None and alert_status(state, now) is AlertStatus.DISABLED:
-            settlement.parks.append((task, PARKED_HOOK_DISABLED))
-            continue
-        decision = next_attempt(
-            task.attempt,
-            task.queued_at,
-            now,
-            jitter_unit=jitter(),
-            throttled=result.status_code == 429 or result.error_kind in THROTTLE_KINDS,
-            retry_after=parse_retry_after(header(result.response_headers, "retry-after"), now),
-            disabled_until=state.disabled_until if state is not None else None,
-            max_age=policy.max_age,
-        )
-        if decision.at is None:
-            settlement.parks.append((task, decision.ended or EXHAUSTED))
-            continue
-        retry = task.model_copy(update={"attempt": task.attempt + 1, "not_before": decision.at})
-        settlement.retries.append((retry, policy.requeue_delay(decision.at, now)))
+        try:
+            _settle_failure(attempt, states.get(attempt.hook.id), now, policy, jitter, settlement)
+        except (ArithmeticError, ValueError, TypeError, KeyError, IndexError):  # this delivery's data, nobody else's
+            settlement.parks.append((attempt.task, ParkReason.INTERNAL))
     return settlement
+
+
+def _settle_failure(
+    attempt: Attempt,
+    state: HookState | None,
+    now: datetime,
+    policy: SenderPolicy,
+    jitter: Callable[[], float],
+    settlement: Settlement,
+) -> None:
+    task, result = attempt.task, attempt.result
+    if attempt.hook.tracks_failures and state is not None and alert_status(state, now) is AlertStatus.DISABLED:
+        settlement.parks.append((task, PARKED_HOOK_DISABLED))
+        return
+    decision = next_attempt(
+        task.attempt,
+        task.queued_at,
+        now,
+        jitter_unit=jitter(),
+        throttled=result.status_code == 429 or result.error_kind in THROTTLE_KINDS,
+        retry_after=parse_retry_after(header(result.response_headers, "retry-after"), now),
+        disabled_until=state.disabled_until if state is not None else None,
+        max_age=policy.max_age,
+    )
+    if decision.at is None:
+        settlement.parks.append((task, decision.ended or EXHAUSTED))
+        return
+    retry = task.model_copy(update={"attempt": task.attempt + 1, "not_before": decision.at})
+    settlement.retries.append((retry, policy.requeue_delay(decision.at, now)))
 
 
 def park_events(parks: Iterable[tuple[DeliveryTask, ParkReason]]) -> list[OpsEvent]:

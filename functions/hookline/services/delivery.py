@@ -9,6 +9,7 @@ kind, logged and retried on its schedule. Only a failing AWS call fails the batc
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 from collections import defaultdict
 from collections.abc import Callable
@@ -74,6 +75,7 @@ _FAILURE_METRICS = {
 }
 _STATE_WRITE_ATTEMPTS = 10
 SEND_FAILED = "Hookline could not send this delivery"
+NOT_STARTED = "Not sent: the batch's time to send ran out while this hook's earlier requests were slow; retried"
 
 
 @dataclass
@@ -204,7 +206,7 @@ class DeliverySender:
         window = int(batch.now.timestamp()) // 60 * 60
         allowed = list(buckets.pop("", []))
         for namespace, pairs in buckets.items():
-            count = self.delivery_store.count_in_window(f"deliveries:{namespace}", window, by=len(pairs))
+            count = self.delivery_store.count_in_window(f"deliveries:{_bounded(namespace)}", window, by=len(pairs))
             room = max(0, self.policy.namespace_rate_limit - (count - len(pairs)))
             allowed.extend(pairs[:room])
             batch.throttled += len(pairs[room:])
@@ -232,6 +234,9 @@ class DeliverySender:
         """Concurrent sends, at most ``per_hook_concurrency`` at once to any one hook; none can fail another."""
         limits: dict[int, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(self.policy.per_hook_concurrency))
 
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.policy.send_window_seconds
+
         async def one(outgoing: Outgoing, hook: Hook) -> DeliveryResult:
             failure = outgoing.failure()
             if failure is not None:
@@ -240,6 +245,8 @@ class DeliverySender:
             try:
                 body = outgoing.body.encode()
                 async with limits[hook.id]:
+                    if loop.time() > deadline:  # its hook's earlier requests were slow: retried, not counted
+                        return DeliveryResult(0.0, internal_error=NOT_STARTED, error_kind=FailureKind.DEFERRED)
                     return await self.http.send(
                         OutboundRequest(outgoing.url, outgoing.headers, body, hook.enable_ssl_verification)
                     )
@@ -347,3 +354,8 @@ class DeliverySender:
 def _body(task: DeliveryTask, bodies: dict[str, str]) -> str | None:
     """The body a task sends: its own, or its event's stored payload (None when that could not be read)."""
     return task.body if task.body is not None else bodies.get(task.event_uuid)
+
+
+def _bounded(name: str) -> str:
+    """A tenant's name as part of a key: as it is when short, else its digest (keys are bounded in bytes)."""
+    return name if len(name.encode()) <= 200 else hashlib.sha256(name.encode()).hexdigest()
