@@ -22,7 +22,10 @@ import socket
 import ssl
 import threading
 import time
+from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import SplitResult, urlsplit, urlunsplit
@@ -82,12 +85,54 @@ _CONNECTION_ERRNOS = {
 }
 
 
+#: Whose lookup runs now (its hook's project or group), for the DNS bulkhead; set by HttpSender.send.
+_TENANT: ContextVar[str] = ContextVar("tenant", default="")
+#: Clients kept (one per loop, TLS setting and host name), least recently used closed first.
+MAX_CLIENTS = 256
+DNS_THREADS = 64
+DNS_LOOKUPS_PER_TENANT = 8
+
+
+class LookupsSaturated(socket.gaierror):
+    """A tenant has DNS_LOOKUPS_PER_TENANT lookups in flight already (its names answer slowly, or never)."""
+
+
+class DnsPool:
+    """getaddrinfo in threads of its own, at most DNS_LOOKUPS_PER_TENANT per tenant at once. A lookup that hangs keeps
+    its thread after the attempt's timeout, so a tenant's count drops when the thread returns, not when the attempt
+    gives up: one tenant's names that never answer hold a few threads, never all of them."""
+
+    def __init__(self, threads: int = DNS_THREADS, per_tenant: int = DNS_LOOKUPS_PER_TENANT) -> None:
+        self.per_tenant = per_tenant
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="dns")
+        self._in_flight: dict[str, int] = defaultdict(int)
+        self._lock = threading.Lock()
+
+    async def lookup(self, host: str, port: int, tenant: str) -> list[Any]:
+        with self._lock:
+            if self._in_flight[tenant] >= self.per_tenant:
+                raise LookupsSaturated(socket.EAI_AGAIN, "too many lookups in flight")
+            self._in_flight[tenant] += 1
+        future = self._pool.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+        future.add_done_callback(lambda _: self._release(tenant))
+        return await asyncio.wrap_future(future)
+
+    def _release(self, tenant: str) -> None:
+        with self._lock:
+            self._in_flight[tenant] -= 1
+            if not self._in_flight[tenant]:
+                del self._in_flight[tenant]
+
+
+DNS = DnsPool()
+
+
 async def resolve_host(host: str, port: int) -> list[IPAddress]:
     """Every address the host resolves to (an IP literal, in any spelling, resolves to itself)."""
     literal = ip_literal(host)
     if literal is not None:
         return [literal]
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    infos = await DNS.lookup(host, port, _TENANT.get())
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
@@ -120,6 +165,7 @@ class OutboundRequest:
     headers: dict[str, str]
     body: bytes
     verify_tls: bool = True
+    tenant: str = ""  # whose request it is (its hook's project or group): DNS lookups are bounded per tenant
 
 
 class Unsendable(Exception):
@@ -143,20 +189,32 @@ class HttpSender:
         self.resolver = resolver
         self.client_certificate = client_certificate
         self.timeout_s = timeout_s
-        self._clients: dict[tuple[int, bool], httpx.AsyncClient] = {}
+        self._clients: OrderedDict[tuple[int, bool, str], httpx.AsyncClient] = OrderedDict()
+        self._closing: set[asyncio.Task[None]] = set()
 
-    def _client(self, verify: bool) -> httpx.AsyncClient:
-        """One client per event loop and TLS setting: a client's pool belongs to the loop that made it."""
-        key = (id(asyncio.get_running_loop()), verify)
-        if key not in self._clients:
-            self._clients[key] = httpx.AsyncClient(
+    def _client(self, verify: bool, host: str) -> httpx.AsyncClient:
+        """One client per event loop, TLS setting and host name: a client's pool belongs to the loop that made it, and
+        pools connections by the address a request is pinned to. Keyed by name, a connection whose certificate was
+        verified for one name never carries a request for another name on the same address (a shared front routing
+        by SNI would hand it, token and all, to whoever owns the first name). The least recently used go past
+        MAX_CLIENTS."""
+        loop = asyncio.get_running_loop()
+        key = (id(loop), verify, host)
+        client = self._clients.pop(key, None)
+        if client is None:
+            client = httpx.AsyncClient(
                 verify=ssl_context(verify, self.client_certificate),
                 follow_redirects=False,
                 timeout=httpx.Timeout(self.timeout_s),
                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
                 trust_env=False,
             )
-        return self._clients[key]
+        self._clients[key] = client  # most recently used last
+        while len(self._clients) > MAX_CLIENTS:
+            _, oldest = self._clients.popitem(last=False)
+            self._closing.add(loop.create_task(oldest.aclose()))
+            self._closing = {task for task in self._closing if not task.done()}
+        return client
 
     async def send_all(self, requests: list[OutboundRequest]) -> list[DeliveryResult]:
         return list(await asyncio.gather(*(self.send(request) for request in requests)))
@@ -164,6 +222,7 @@ class HttpSender:
     async def send(self, request: OutboundRequest) -> DeliveryResult:
         """The receiver's answer, bounded, or the internal error of this one delivery. Never raises."""
         started = time.perf_counter()
+        _TENANT.set(request.tenant)  # this task's own context: gather runs each send in a task
         try:
             async with asyncio.timeout(self.timeout_s):
                 return await self._send(request, started)
@@ -185,7 +244,7 @@ class HttpSender:
             )
             return DeliveryResult(time.perf_counter() - started, internal_error=message, error_kind=FailureKind.BLOCKED)
         pinned, headers, extensions = _pinned(parts, host, addresses[0], headers)
-        async with self._client(request.verify_tls).stream(
+        async with self._client(request.verify_tls, host).stream(
             "POST", pinned, content=request.body, headers=headers, auth=credentials, extensions=extensions
         ) as response:
             body = bytearray()
@@ -307,6 +366,8 @@ def describe_failure(error: Exception) -> tuple[FailureKind, str]:
             reason = link.reason if isinstance(link.reason, str) and _OPENSSL_REASON.fullmatch(link.reason) else None
             words = "TLS handshake failed" if isinstance(error, httpx.ConnectError) else "TLS error"
             return FailureKind.TLS, f"{words}: {reason}" if reason else words
+    if any(isinstance(link, LookupsSaturated) for link in chain):
+        return FailureKind.CONNECTION, "Host could not be resolved: too many slow lookups of this namespace"
     if any(isinstance(link, socket.gaierror) for link in chain):
         return FailureKind.CONNECTION, "Host could not be resolved"
     for link in chain:

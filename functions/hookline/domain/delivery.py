@@ -5,15 +5,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from http import HTTPStatus
 from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
+import re2
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, TypeAdapter
 
 from hookline.domain.events import EVENT_TYPES, EVENT_TYPES_BY_NAME, EventType, HookKind, header_event_name
@@ -255,13 +256,24 @@ class Outgoing:
     secrets: tuple[tuple[str, str], ...] = ()
 
     def scrub(self, text: str | None) -> str | None:
-        """``text`` with every secret value replaced by its placeholder, in any case and JSON-escaped too."""
-        if not text:
+        """``text`` with every secret value replaced by its placeholder, in any case and JSON-escaped too: one pass
+        of one RE2 pattern (linear, and a placeholder is never scrubbed again)."""
+        if not text or self._scrubber is None:
             return text
+        pattern, marks = self._scrubber
+        return str(pattern.sub(lambda match: marks.get(match.group(0).lower(), REDACTED), text))
+
+    @cached_property
+    def _scrubber(self) -> tuple[Any, dict[str, str]] | None:
+        marks: dict[str, str] = {}
         for value, placeholder in self.secrets:
-            for form in {value, json.dumps(value)[1:-1]}:
-                text = re.compile(re.escape(form), re.IGNORECASE).sub(placeholder.replace("\\", "\\\\"), text)
-        return text
+            for form in (value, json.dumps(value)[1:-1]):
+                if _utf8_encodable(form):
+                    marks.setdefault(form.lower(), placeholder)
+        if not marks:
+            return None
+        alternatives = "|".join(re2.escape(form) for form in sorted(marks, key=len, reverse=True))
+        return re2.compile(alternatives, _SCRUB_OPTIONS), marks
 
     def scrubbed(self, result: DeliveryResult) -> DeliveryResult:
         """The result as it may be logged: a receiver can echo the request, so what it answered is scrubbed too."""
@@ -282,6 +294,18 @@ class Outgoing:
             return DeliveryResult(0.0, internal_error=PAYLOAD_NOT_READABLE, error_kind=FailureKind.PAYLOAD_MISSING)
         return DeliveryResult(0.0, internal_error=self.error, error_kind=self.error_kind or FailureKind.INTERNAL)
 
+
+def _utf8_encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_SCRUB_OPTIONS = re2.Options()
+_SCRUB_OPTIONS.case_sensitive = False
+_SCRUB_OPTIONS.max_mem = 64 << 20
 
 PAYLOAD_NOT_READABLE = "The event's payload could not be read; the delivery is retried"
 PREPARE_FAILED = "Hookline could not prepare this delivery"

@@ -248,7 +248,9 @@ class DeliverySender:
                     if loop.time() > deadline:  # its hook's earlier requests were slow: retried, not counted
                         return DeliveryResult(0.0, internal_error=NOT_STARTED, error_kind=FailureKind.DEFERRED)
                     return await self.http.send(
-                        OutboundRequest(outgoing.url, outgoing.headers, body, hook.enable_ssl_verification)
+                        OutboundRequest(
+                            outgoing.url, outgoing.headers, body, hook.enable_ssl_verification, hook.scope_key
+                        )
                     )
             except Exception:  # the client answers every failure as a result; this is the bulkhead behind it
                 logger.exception("Unexpected error sending a delivery", extra={"hook_id": hook.id})
