@@ -349,3 +349,15 @@ def test_odd_path_segments_never_answer_500(stack: LocalStack) -> None:
                 failures.append(f"{method} {path[:80]}: {answer.status_code}")
     assert failures == []
     assert client.get(f"/projects/{ns}/hooks/{hook}").status_code == 200
+
+
+def test_the_url_as_shown_sent_back_keeps_the_password_and_the_secrets(stack: LocalStack) -> None:
+    client = api(stack)
+    base = _hooks(f"shown/{uuid.uuid4().hex[:8]}")
+    url = "https://deploy:shown-pa55word@example.invalid/hook"
+    created = client.post(base, json={"url": url, **SECRETS}).json()
+    assert created["url"] == "https://[REDACTED]@example.invalid/hook"
+    again = client.put(f"{base}/{created['id']}", json={"url": created["url"], "name": "renamed"})
+    assert (again.json()["token_present"], again.json()["custom_headers"]) == (True, [{"key": "X-Key"}])
+    stored = HookStore().get(created["id"])
+    assert stored is not None and stored.url == url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 import pytest
@@ -61,4 +62,11 @@ def test_a_sealed_value_opens_only_for_its_own_hook_and_field(stack: LocalStack)
         box.open(sealed[:-1], "hook/1/token", "token")
     with pytest.raises(SecretUnreadable):
         box.open("kms1:QUFBQQ==:QkJCQkJCQkJCQkJCQkJCQkJC", "hook/1/token", "token")  # the old format, forged
+    huge = base64.b64encode(b"k" * 7000).decode()
+    for odd in (VERSION + (7000).to_bytes(2, "big") + b"k" * 7000 + b"n" * 40, b"", b"\x02" + sealed[1:]):
+        with pytest.raises(SecretUnreadable):
+            box.open(odd, "hook/1/token", "token")
+    for odd_text in (f"kms1:{huge}:QUFB", "kms1:", "kms1:a:b:c", "kms1:!!:??"):
+        with pytest.raises(SecretUnreadable):
+            box.open(odd_text, "hook/1/token", "token")
     assert box.open("kms2:plain", "hook/1/token", "token") == "kms2:plain"  # a string stored without a key

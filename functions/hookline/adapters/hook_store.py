@@ -97,11 +97,11 @@ def _hook_item(hook: Hook) -> dict[str, Any]:
 def _hook_from_item(item: dict[str, Any]) -> Hook:
     """The hook an item holds. Never raises: a corrupt item, a secret that cannot be opened or a value that fails
     validation gives a hook with ``unreadable`` set (field names only, never a value) and those values empty."""
-    hook_id = int(item[_TABLE.partition_key]["S"].removeprefix("HOOK#"))
+    hook_id = _id_of(item)
     try:
         values = _plain(from_item(item))
     except (TypeError, ValueError):
-        values = {name: value for name, value in item.items() if name == "scope_key"}
+        values = {"scope_key": item.get("scope_key", {}).get("S")}
     unopened: list[str] = []
     values = _opened(values, hook_id, unopened)
     values["id"] = hook_id
@@ -112,6 +112,16 @@ def _hook_from_item(item: dict[str, Any]) -> Hook:
     if invalid:
         reasons.append(f"{ITEM_INVALID}: {', '.join(invalid)}")
     return hook.model_copy(update={"unreadable": "; ".join(reasons)}) if reasons else hook
+
+
+def _id_of(item: dict[str, Any]) -> int:
+    """The hook id of an item: from its key, which a write always sets (its ``hook_id`` attribute as a fallback)."""
+    key = item.get(_TABLE.partition_key, {}).get("S", "").removeprefix("HOOK#")
+    number = item.get("hook_id", {}).get("N", "")
+    for text in (key, number):
+        if text.isascii() and text.isdigit() and len(text) <= 19:
+            return int(text)
+    return 0
 
 
 def _opened(values: dict[str, Any], hook_id: int, unopened: list[str]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 LEGACY_PREFIX = "kms1:"
 VERSION = b"\x01"
 _NONCE = 12
+_MAX_REFUSED_KEYS = 1024
+_MAX_KMS_BLOB = 6144  # the most KMS Decrypt takes
 #: KMS errors that say nothing about the value: raised as they are (the read is tried again), never taken as "cannot
 #: be opened".
 _TRANSIENT_KMS_ERRORS = frozenset(
@@ -53,6 +55,7 @@ class SecretBox:
         self.key_id = key_id
         self._data_key: tuple[bytes, bytes] | None = None  # (plaintext, encrypted)
         self._plain_keys: dict[bytes, bytes] = {}
+        self._refused_keys: set[bytes] = set()  # KMS would not decrypt them: not asked again by this process
         self._lock = threading.Lock()
 
     def seal(self, value: str, context: str) -> bytes | str:
@@ -82,7 +85,7 @@ class SecretBox:
         return self._decrypt(encrypted_key, sealed, context)
 
     def _decrypt(self, encrypted_key: bytes, sealed: bytes, context: str) -> str:
-        if not encrypted_key or len(sealed) <= _NONCE:
+        if not 0 < len(encrypted_key) <= _MAX_KMS_BLOB or len(sealed) <= _NONCE:
             raise SecretUnreadable("malformed")
         plain_key = self._plain_key(encrypted_key)
         try:
@@ -103,14 +106,21 @@ class SecretBox:
             known = self._plain_keys.get(encrypted_key)
         if known is not None:
             return known
+        if encrypted_key in self._refused_keys:
+            raise SecretUnreadable("data key refused")
         try:
             plain = kms().decrypt(CiphertextBlob=encrypted_key)["Plaintext"]
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in _TRANSIENT_KMS_ERRORS:
                 raise
-            raise SecretUnreadable("data key refused") from None
+            plain = b""
+        except ParamValidationError:
+            plain = b""
         if len(plain) != 32:
-            raise SecretUnreadable("not a data key")
+            with self._lock:
+                if len(self._refused_keys) < _MAX_REFUSED_KEYS:
+                    self._refused_keys.add(encrypted_key)
+            raise SecretUnreadable("data key refused")
         with self._lock:
             self._plain_keys[encrypted_key] = plain
         return plain

@@ -180,6 +180,8 @@ class HookAdmin:
 
     def update(self, namespace: Namespace, hook_id: int, request: HookUpdate) -> Hook:
         hook = self.get(namespace, hook_id)
+        if request.url is not None and request.url == masked_url(hook.url):
+            request = request.model_copy(update={"url": hook.url})  # the URL as shown, sent back: unchanged
         fields = _checked_fields(request, hook.branch_filter_strategy)
         if "branch_filter_strategy" in fields and "push_events_branch_filter" not in fields:
             _checked_fields(
