@@ -225,6 +225,7 @@ class _ConditionFailed(Exception):
 
 _COUNT = "hook_count"
 _CREATE_ATTEMPTS = 20
+_CONFLICT_ATTEMPTS = 4
 
 
 class HookStore:
@@ -330,20 +331,29 @@ class HookStore:
         }
 
     def _transact(self, items: list[dict[str, Any]], missing: int | None = None) -> None:
-        """TransactWriteItems; a failed condition is ``HookNotFound(missing)`` when given, else ``_ConditionFailed``;
-        an item over DynamoDB's size limit is ``ScopeTooLarge``."""
-        try:
-            dynamodb().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
-        except ClientError as error:
-            code = error.response["Error"]["Code"]
-            reasons = [error.response["Error"], *error.response.get("CancellationReasons", [])]
-            if any(r.get("Code") == "ValidationException" and "size" in str(r.get("Message")) for r in reasons):
-                raise ScopeTooLarge from None
-            if code == "TransactionCanceledException":
+        """TransactWriteItems, tried again when it only met another transaction. A failed condition is
+        ``HookNotFound(missing)`` when given, else ``_ConditionFailed``; an item past DynamoDB's size limit is
+        ``ScopeTooLarge``."""
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                dynamodb().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+                return
+            except ClientError as error:
+                code = error.response["Error"]["Code"]
+                reasons = error.response.get("CancellationReasons", [])
+                codes = {reason.get("Code") for reason in reasons}
+                if any(
+                    reason.get("Code") == "ValidationException" and "size" in str(reason.get("Message"))
+                    for reason in [error.response["Error"], *reasons]
+                ):
+                    raise ScopeTooLarge from None
+                if code != "TransactionCanceledException":
+                    raise
+                if "ConditionalCheckFailed" not in codes and attempt + 1 < _CONFLICT_ATTEMPTS:
+                    continue  # TransactionConflict: another writer had the item
                 if missing is not None:
                     raise HookNotFound(missing) from None
                 raise _ConditionFailed from None
-            raise
 
     def delete(self, hook: Hook) -> None:
         """Delete a hook, its routing entry, and count it out of its scope, in one transaction."""
