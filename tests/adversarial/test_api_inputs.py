@@ -345,7 +345,8 @@ def test_odd_path_segments_never_answer_500(stack: LocalStack) -> None:
             path = template.replace("{x}", segment)
             body = {"url": "https://example.invalid/", "value": "v"} if method in ("POST", "PUT") else None
             answer = client.request(method, path, json=body)
-            if answer.status_code >= 500 or answer.headers.get("Content-Type") != "application/json":
+            json_answer = answer.status_code == 204 or answer.headers.get("Content-Type") == "application/json"
+            if answer.status_code >= 500 or not json_answer:
                 failures.append(f"{method} {path[:80]}: {answer.status_code}")
     assert failures == []
     assert client.get(f"/projects/{ns}/hooks/{hook}").status_code == 200

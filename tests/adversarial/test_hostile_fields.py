@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.adversarial.neighbours import Bulkhead, assert_no_secret
+from tests.adversarial.neighbours import Bulkhead, assert_no_secret, push_payload
 
 RECEIVER = "RECEIVER"  # replaced by the receiver's URL for the hostile hook
 SEALED_LOOKALIKE = "kms1:QUFBQQ==:QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJC"
@@ -74,6 +74,11 @@ TABLE: dict[str, dict[str, Row]] = {
         "password": accept(("pw-hostile-s3cret",), url=RECEIVER.replace("://", "://user:pw-hostile-s3cret@")),
         "sealed-password": accept((SEALED_PASSWORD,), url=RECEIVER.replace("://", f"://u:{SEALED_PASSWORD}@")),
         "query-and-fragment": accept(url=RECEIVER + "?a=1&b=%22#frag"),
+        "emoji-userinfo": accept(
+            ("p\U0001f600ss-emoji",), url=RECEIVER.replace("://", "://\u00fc:p\U0001f600ss-emoji@")
+        ),
+        "odd-host": accept(url="http://exa\u2028mple.invalid/x"),
+        "placeholder-host": accept(url="http://{h}/x", url_variables=[{"key": "h", "value": "127.0.0.1"}]),
     },
     "url_variables": {
         "nul": refuse(**_var("a\x00b")),
@@ -299,3 +304,15 @@ def test_a_refused_row_changes_nothing(bulkhead: Bulkhead) -> None:
         answer = _send(bulkhead, "PUT", f"/{created.json()['id']}", _fill(row.fields, url))
         assert 400 <= answer.status_code < 500, f"{row_id}: {answer.status_code}"
     assert bulkhead.request("GET", f"/{created.json()['id']}").json() == before
+
+
+def test_a_template_that_renders_a_huge_body_hurts_no_neighbour(bulkhead: Bulkhead) -> None:
+    """4 KB of template, each ``{{commits}}`` the event's 60 KB of commits: about 20 MB rendered."""
+    commits = [{"id": f"{i:040x}", "message": "m" * 580} for i in range(100)]
+    template = "[" + ",".join(["{{commits}}"] * 340) + "]"
+    created = _send(bulkhead, "POST", "", {"custom_webhook_template": template})
+    assert created.status_code == 201, created.text
+    bulkhead.run(push_payload(bulkhead.hostile_project, commits=commits, total_commits_count=len(commits)))
+    bulkhead.assert_invariant()
+    assert _send(bulkhead, "POST", f"/{created.json()['id']}/test/push_events", {}).status_code in (201, 422)
+    assert bulkhead.request("DELETE", f"/{created.json()['id']}").status_code == 204
