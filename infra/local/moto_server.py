@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 from infra.local.child import ChildServer, ignore_interrupts, serve_until_stdin_closes
 
@@ -35,6 +36,7 @@ def main(host: str, port: int, speedups: bool) -> None:
 
     if speedups:
         moto_speedups.apply()
+    _dynamodb_requests_one_at_a_time()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
@@ -43,6 +45,23 @@ def main(host: str, port: int, speedups: bool) -> None:
         serve_until_stdin_closes(f"http://{bound_host}:{bound_port}")
     finally:
         server.stop()
+
+
+def _dynamodb_requests_one_at_a_time() -> None:
+    """DynamoDB applies each request atomically (a transaction's conditions and writes together); moto's threaded
+    server does not, and a transaction even copies tables that other threads are changing. One lock restores it."""
+    import threading
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+    lock = threading.Lock()
+
+    def call_action(self: DynamoHandler) -> Any:
+        with lock:
+            return original(self)
+
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

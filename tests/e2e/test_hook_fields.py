@@ -45,7 +45,16 @@ def test_url_variables_and_custom_headers_are_sent_and_never_shown(
     assert hook["url"] == receiver.base_url + "/vars/{seg}"
     assert hook["url_variables"] == [{"key": "seg"}] and hook["custom_headers"] == [{"key": "X-Api-Key"}]
     base = f"/{hook['id']}"
+    # a new value changes the interpolated URL: the token and the custom headers are cleared (GitLab), then set again
     assert call("PUT", f"{base}/url_variables/seg", json={"value": "SECRETSEG2"}).status_code == 204
+    cleared = call("GET", base).json()
+    assert (cleared["token_present"], cleared["custom_headers"], cleared["url_variables"]) == (
+        False,
+        [],
+        [{"key": "seg"}],
+    )
+    again = {"token": "SECRETTOK", "custom_headers": [{"key": "X-Api-Key", "value": "SECRETHDR1"}]}
+    assert call("PUT", base, json=again).status_code == 200
     assert call("PUT", f"{base}/custom_headers/X-Other", json={"value": "SECRETHDR2"}).status_code == 204
     assert call("PUT", f"{base}/custom_headers/X-Gitlab-Event", json={"value": "SECRETHDR3"}).status_code == 204
 

@@ -10,19 +10,22 @@ Items of the hooks table:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from hookline import settings
 from hookline.adapters.aws import BatchRead, batch_get, dynamodb, from_item, increment, read, to_item
-from hookline.adapters.secret_box import secret_box
+from hookline.adapters.secret_box import SecretUnreadable, secret_box
+from hookline.domain.events import HookKind
 from hookline.domain.hook_state import HookState
-from hookline.domain.hooks import Hook, RouteEntry
+from hookline.domain.hooks import ITEM_INVALID, SECRETS_UNREADABLE, SYSTEM_SCOPE, Hook, RouteEntry
 
 _TABLE = settings.HOOKS_TABLE
 
@@ -39,24 +42,51 @@ def _route_attribute(hook_id: int) -> str:
     return f"h{hook_id}"
 
 
-#: Hook fields sealed at rest: single values, and maps whose values are sealed.
+#: Hook fields sealed at rest: single values, and maps whose values are sealed. The URL's userinfo (``user:pass``) is
+#: sealed apart, in ``url_userinfo``; ``url`` is stored without it.
 SEALED_FIELDS = ("token", "signing_token", "previous_signing_token")
 SEALED_MAPS = ("url_variables", "custom_headers")
+USERINFO = "url_userinfo"
+#: What a hook item cannot lack; a corrupt item gets these so it can still be shown, repaired and deleted.
+_FALLBACKS: dict[str, Any] = {"url": "", "created_at": datetime(1970, 1, 1, tzinfo=UTC)}
+_KINDS = {"project": HookKind.PROJECT, "group": HookKind.GROUP, SYSTEM_SCOPE: HookKind.SYSTEM}
 
 
-def _sealed(values: dict[str, Any], transform: Callable[[str, str], str]) -> dict[str, Any]:
-    """The hook's secret fields passed through ``transform(value, field)`` (seal or open)."""
-    for name in SEALED_FIELDS:
-        if values.get(name):
-            values[name] = transform(values[name], name)
-    for name in SEALED_MAPS:
-        if values.get(name):
-            values[name] = {key: transform(value, f"{name}.{key}") for key, value in values[name].items()}
-    return values
+def _context(hook_id: int, field: str) -> str:
+    """What a sealed value is bound to: its hook and its field (a value moved elsewhere does not open)."""
+    return f"hook/{hook_id}/{field}"
+
+
+def split_url_userinfo(url: str) -> tuple[str, str | None]:
+    """``https://user:pass@host/p`` as ``https://host/p`` and ``user:pass``; exact, so the two join back."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url, None
+    end = min((index for index in map(rest.find, "/?#") if index >= 0), default=len(rest))
+    userinfo, at, host = rest[:end].rpartition("@")
+    if not at:
+        return url, None
+    return f"{scheme}://{host}{rest[end:]}", userinfo
+
+
+def join_url_userinfo(url: str, userinfo: str | None) -> str:
+    if userinfo is None:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{userinfo}@{rest}"
 
 
 def _hook_item(hook: Hook) -> dict[str, Any]:
-    values = _sealed(hook.model_dump(mode="json", exclude={"id", "triggers", "unreadable"}), secret_box().seal)
+    box = secret_box()
+    values = hook.model_dump(mode="json", exclude={"id", "triggers", "unreadable"})
+    for name in SEALED_FIELDS:
+        if values.get(name):
+            values[name] = box.seal(values[name], _context(hook.id, name))
+    for name in SEALED_MAPS:
+        values[name] = {key: box.seal(value, _context(hook.id, f"{name}.{key}")) for key, value in values[name].items()}
+    values["url"], userinfo = split_url_userinfo(hook.url)
+    if userinfo is not None:
+        values[USERINFO] = box.seal(userinfo, _context(hook.id, USERINFO))
     values["triggers"] = sorted(hook.triggers)
     values["hook_id"] = hook.id
     values["disabled_until"] = _iso(hook.disabled_until)
@@ -65,9 +95,92 @@ def _hook_item(hook: Hook) -> dict[str, Any]:
 
 
 def _hook_from_item(item: dict[str, Any]) -> Hook:
-    values = _sealed(_plain(from_item(item)), secret_box().open)
-    values["id"] = int(values.pop("hook_id"))
-    return Hook.model_validate(values)
+    """The hook an item holds. Never raises: a corrupt item, a secret that cannot be opened or a value that fails
+    validation gives a hook with ``unreadable`` set (field names only, never a value) and those values empty."""
+    hook_id = _id_of(item)
+    try:
+        values = _plain(from_item(item))
+    except (TypeError, ValueError):
+        values = {"scope_key": item.get("scope_key", {}).get("S")}
+    unopened: list[str] = []
+    values = _opened(values, hook_id, unopened)
+    values["id"] = hook_id
+    hook, invalid = _validated(values)
+    reasons = []
+    if unopened:
+        reasons.append(f"{SECRETS_UNREADABLE}: {', '.join(unopened)}")
+    if invalid:
+        reasons.append(f"{ITEM_INVALID}: {', '.join(invalid)}")
+    return hook.model_copy(update={"unreadable": "; ".join(reasons)}) if reasons else hook
+
+
+def _id_of(item: dict[str, Any]) -> int:
+    """The hook id of an item: from its key, which a write always sets (its ``hook_id`` attribute as a fallback)."""
+    key = item.get(_TABLE.partition_key, {}).get("S", "").removeprefix("HOOK#")
+    number = item.get("hook_id", {}).get("N", "")
+    for text in (key, number):
+        if text.isascii() and text.isdigit() and len(text) <= 19:
+            return int(text)
+    return 0
+
+
+def _opened(values: dict[str, Any], hook_id: int, unopened: list[str]) -> dict[str, Any]:
+    """The item's values with its secrets opened; the names of those that cannot be are added to ``unopened``."""
+    box = secret_box()
+
+    def open_one(value: Any, field: str, legacy_field: str) -> str | None:
+        if isinstance(value, Binary):
+            value = bytes(value)  # type: ignore[call-overload]  # Binary has __bytes__
+        if not isinstance(value, bytes | str):
+            unopened.append(field)
+            return None
+        try:
+            return box.open(value, _context(hook_id, field), legacy_field)
+        except SecretUnreadable:
+            unopened.append(field)
+            return None
+
+    for name in SEALED_FIELDS:
+        if values.get(name):
+            values[name] = open_one(values[name], name, name)
+    for name in SEALED_MAPS:
+        if isinstance(values.get(name), dict):
+            opened = {key: open_one(value, f"{name}.{key}", f"{name}.{key}") for key, value in values[name].items()}
+            values[name] = {key: value for key, value in opened.items() if value is not None}
+    if USERINFO in values:
+        userinfo = open_one(values.pop(USERINFO), USERINFO, USERINFO)
+        if isinstance(values.get("url"), str):
+            values["url"] = join_url_userinfo(values["url"], userinfo)
+    return values
+
+
+def _validated(values: dict[str, Any]) -> tuple[Hook, list[str]]:
+    """The hook, and the fields that failed validation (replaced by their defaults or a fallback)."""
+    invalid: list[str] = []
+    for _ in range(3):
+        try:
+            return Hook.model_validate(values), invalid
+        except ValidationError as error:
+            failed = sorted({str(detail["loc"][0]) for detail in error.errors() if detail["loc"]} - set(invalid))
+            if not failed:
+                break
+            invalid.extend(failed)
+            for name in failed:
+                values.pop(name, None)
+            for name, fallback in _FALLBACKS.items():
+                values.setdefault(name, fallback)
+            if "kind" not in values:
+                scope = values.get("scope_key")
+                values["kind"] = _KINDS.get(scope.split(":", 1)[0] if isinstance(scope, str) else "", HookKind.PROJECT)
+    scope = values.get("scope_key")
+    minimal = Hook(
+        id=values["id"],
+        kind=HookKind.PROJECT,
+        scope_key=scope if isinstance(scope, str) else "",
+        url="",
+        created_at=_FALLBACKS["created_at"],
+    )
+    return minimal, [*invalid, "item"]
 
 
 def _plain(value: Any) -> Any:
@@ -98,6 +211,23 @@ class HookNotFound(LookupError):
     pass
 
 
+class HookLimitReached(Exception):
+    """The namespace holds as many hooks as it may."""
+
+
+class ScopeTooLarge(Exception):
+    """The write would take an item past DynamoDB's 400 KB (the scope's routing entries: its branch filters)."""
+
+
+class _ConditionFailed(Exception):
+    pass
+
+
+_COUNT = "hook_count"
+_CREATE_ATTEMPTS = 20
+_CONFLICT_ATTEMPTS = 4
+
+
 class HookStore:
     def __init__(self, table_name: str | None = None) -> None:
         self.table_name = table_name or _TABLE.name
@@ -108,61 +238,148 @@ class HookStore:
 
     # --- hooks -----------------------------------------------------------------------------------------------
     def put(self, hook: Hook, *, new: bool) -> None:
-        """Write a hook and its routing entry in one transaction."""
-        condition = "attribute_not_exists(#pk)" if new else "attribute_exists(#pk)"
-        try:
-            dynamodb().transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": _hook_item(hook),
-                            "ConditionExpression": condition,
-                            "ExpressionAttributeNames": {"#pk": _TABLE.partition_key},
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self.table_name,
-                            "Key": _scope_key(hook.scope_key),
-                            "UpdateExpression": "SET #h = :entry",
-                            "ExpressionAttributeNames": {"#h": _route_attribute(hook.id)},
-                            "ExpressionAttributeValues": {":entry": _route_value(hook.route_entry())},
-                        }
-                    },
-                ]
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException" and not new:
-                raise HookNotFound(hook.id) from None
-            raise
+        """Write a hook and its routing entry in one transaction (a new hook: see ``create``)."""
+        if new:
+            self.create(hook, limit=None)
+            return
+        self._transact(
+            [
+                self._hook_put(hook, "attribute_exists(#pk)"),
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": _scope_key(hook.scope_key),
+                        "UpdateExpression": "SET #h = :entry",
+                        "ExpressionAttributeNames": {"#h": _route_attribute(hook.id)},
+                        "ExpressionAttributeValues": {":entry": _route_value(hook.route_entry())},
+                    }
+                },
+            ],
+            missing=hook.id,
+        )
+
+    def create(self, hook: Hook, *, limit: int | None, also_counted: Iterable[str] = ()) -> None:
+        """Write a new hook, its routing entry and its scope's hook count in one transaction.
+
+        With a ``limit``, the write is conditional on the count (plus that of ``also_counted``, the namespace's other
+        key) being below it, so parallel creates cannot pass it: ``HookLimitReached`` otherwise. A scope written before
+        counts existed starts from the number of its routing entries.
+        """
+        others = [key for key in dict.fromkeys(also_counted) if key != hook.scope_key]
+        for _ in range(_CREATE_ATTEMPTS):
+            counts = {key: self._hook_count(key) for key in [hook.scope_key, *others]}
+            own = counts[hook.scope_key][0]
+            other_total = sum(counts[key][0] for key in others)
+            if limit is not None and own + other_total >= limit:
+                raise HookLimitReached(limit)
+            values: dict[str, Any] = {
+                ":entry": _route_value(hook.route_entry()),
+                ":init": _null_safe(own),
+                ":one": _null_safe(1),
+            }
+            update: dict[str, Any] = {
+                "TableName": self.table_name,
+                "Key": _scope_key(hook.scope_key),
+                "UpdateExpression": "SET #h = :entry, #n = if_not_exists(#n, :init) + :one",
+                "ExpressionAttributeNames": {"#h": _route_attribute(hook.id), "#n": _COUNT},
+                "ExpressionAttributeValues": values,
+            }
+            if limit is not None:
+                update["ConditionExpression"] = "attribute_not_exists(#n) OR #n < :room"
+                values[":room"] = _null_safe(limit - other_total)
+            checks = [self._count_check(key, *counts[key]) for key in others]
+            try:
+                self._transact([self._hook_put(hook, "attribute_not_exists(#pk)"), {"Update": update}, *checks])
+            except _ConditionFailed:
+                continue  # another create or delete got there first: count again
+            return
+        raise HookLimitReached(limit or 0)
+
+    def _hook_count(self, scope_key: str) -> tuple[int, bool]:
+        """How many hooks a scope holds (its counter, or its routing entries when it has none), and whether the counter
+        is stored."""
+        key = _scope_key(scope_key)
+        item = dynamodb().get_item(TableName=self.table_name, Key=key, ConsistentRead=True).get("Item")
+        if not item:
+            return 0, False
+        if _COUNT in item:
+            return int(item[_COUNT]["N"]), True
+        return sum(1 for name in item if name.startswith("h") and name[1:].isdigit()), False
+
+    def _count_check(self, scope_key: str, count: int, stored: bool) -> dict[str, Any]:
+        """A transaction item that holds only while the scope's count is still ``count``."""
+        check: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": _scope_key(scope_key),
+            "ExpressionAttributeNames": {"#n": _COUNT},
+        }
+        if stored:
+            check["ConditionExpression"] = "#n = :n"
+            check["ExpressionAttributeValues"] = {":n": _null_safe(count)}
+        else:
+            check["ConditionExpression"] = "attribute_not_exists(#n)"
+        return {"ConditionCheck": check}
+
+    def _hook_put(self, hook: Hook, condition: str) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": _hook_item(hook),
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#pk": _TABLE.partition_key},
+            }
+        }
+
+    def _transact(self, items: list[dict[str, Any]], missing: int | None = None) -> None:
+        """TransactWriteItems, tried again when it only met another transaction. A failed condition is
+        ``HookNotFound(missing)`` when given, else ``_ConditionFailed``; an item past DynamoDB's size limit is
+        ``ScopeTooLarge``."""
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                dynamodb().transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+                return
+            except ClientError as error:
+                code = error.response["Error"]["Code"]
+                reasons = error.response.get("CancellationReasons", [])
+                codes = {reason.get("Code") for reason in reasons}
+                if any(
+                    reason.get("Code") == "ValidationException" and "size" in str(reason.get("Message"))
+                    for reason in [error.response["Error"], *reasons]
+                ):
+                    raise ScopeTooLarge from None
+                if code != "TransactionCanceledException":
+                    raise
+                if "ConditionalCheckFailed" not in codes and attempt + 1 < _CONFLICT_ATTEMPTS:
+                    continue  # TransactionConflict: another writer had the item
+                if missing is not None:
+                    raise HookNotFound(missing) from None
+                raise _ConditionFailed from None
 
     def delete(self, hook: Hook) -> None:
-        try:
-            dynamodb().transact_write_items(
-                TransactItems=[
-                    {
-                        "Delete": {
-                            "TableName": self.table_name,
-                            "Key": _hook_key(hook.id),
-                            "ConditionExpression": "attribute_exists(#pk)",
-                            "ExpressionAttributeNames": {"#pk": _TABLE.partition_key},
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self.table_name,
-                            "Key": _scope_key(hook.scope_key),
-                            "UpdateExpression": "REMOVE #h",
-                            "ExpressionAttributeNames": {"#h": _route_attribute(hook.id)},
-                        }
-                    },
-                ]
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException":
-                raise HookNotFound(hook.id) from None
-            raise
+        """Delete a hook, its routing entry, and count it out of its scope, in one transaction."""
+        own, _ = self._hook_count(hook.scope_key)
+        self._transact(
+            [
+                {
+                    "Delete": {
+                        "TableName": self.table_name,
+                        "Key": _hook_key(hook.id),
+                        "ConditionExpression": "attribute_exists(#pk)",
+                        "ExpressionAttributeNames": {"#pk": _TABLE.partition_key},
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": _scope_key(hook.scope_key),
+                        "UpdateExpression": "REMOVE #h SET #n = if_not_exists(#n, :init) - :one",
+                        "ExpressionAttributeNames": {"#h": _route_attribute(hook.id), "#n": _COUNT},
+                        "ExpressionAttributeValues": {":init": _null_safe(own), ":one": _null_safe(1)},
+                    }
+                },
+            ],
+            missing=hook.id,
+        )
 
     def get(self, hook_id: int) -> Hook | None:
         item = dynamodb().get_item(TableName=self.table_name, Key=_hook_key(hook_id), ConsistentRead=True).get("Item")

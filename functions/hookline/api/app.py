@@ -113,6 +113,9 @@ class GitLabApiResolver(APIGatewayRestResolver):
             event = _as_json_body(event, headers)
         except UnicodeDecodeError:  # a body that is not UTF-8 cannot be JSON
             return _NOT_JSON
+        refused = _refused_body(event)
+        if refused is not None:
+            return refused
         reset = _PRINCIPAL.set(principal)
         try:
             return super().resolve(event, context)
@@ -131,9 +134,51 @@ def _early_answer(status: int, body: dict[str, str]) -> dict[str, Any]:
 
 
 NOT_JSON = "The request body is not valid JSON"
+#: Bodies are parsed once before routing, so what Python's parser cannot take is a 400, not an error later on.
+MAX_JSON_DEPTH = 32
+MAX_NUMBER_DIGITS = 100
 _UNAUTHORIZED = _early_answer(401, {"message": "401 Unauthorized"})
 _NOT_JSON = _early_answer(400, {"error": NOT_JSON})
 _TOO_LARGE = _early_answer(413, {"message": "413 Request Entity Too Large"})
+
+
+class _BodyRefused(ValueError):
+    pass
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise _BodyRefused(f"a number has more than {MAX_NUMBER_DIGITS} digits")
+    return int(text)
+
+
+def _depth(value: Any, limit: int) -> int:
+    """How deep ``value`` nests (stops counting past ``limit``)."""
+    if limit <= 0 or not isinstance(value, dict | list):
+        return 0
+    inner = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(item, limit - 1) for item in inner), default=0)
+
+
+def _refused_body(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A 400 for a POST/PUT body Python's JSON parser cannot take safely: nested past recursion, or numbers past
+    ``int``'s digit limit. Anything else is the routes' to judge."""
+    body = event.get("body")
+    if event.get("httpMethod") not in ("POST", "PUT") or not body or event.get("isBase64Encoded"):
+        return None
+    try:
+        parsed = json.loads(body, parse_int=_bounded_int)
+        if _depth(parsed, MAX_JSON_DEPTH + 1) > MAX_JSON_DEPTH:
+            raise _BodyRefused(f"it nests deeper than {MAX_JSON_DEPTH} levels")
+    except _BodyRefused as error:
+        return _early_answer(400, {"error": f"The request body is refused: {error}"})
+    except RecursionError:
+        return _early_answer(
+            400, {"error": f"The request body is refused: it nests deeper than {MAX_JSON_DEPTH} levels"}
+        )
+    except ValueError:
+        return None  # not JSON: the route's validation answers it
+    return None
 
 
 def _as_json_body(event: Mapping[str, Any], headers: dict[str, str]) -> Mapping[str, Any]:

@@ -12,7 +12,7 @@ from hookline.domain.access import AccessToken
 from hookline.domain.branch_filter import BranchFilterStrategy
 from hookline.domain.delivery import masked_url
 from hookline.domain.events import TRIGGERS_BY_KIND, HookKind
-from hookline.domain.hooks import Hook
+from hookline.domain.hooks import SECRETS_UNREADABLE, Hook
 from hookline.domain.templates import TEMPLATE_MAX_LENGTH
 
 ALL_TRIGGERS = TRIGGERS_BY_KIND[HookKind.GROUP] + ("repository_update_events",)
@@ -20,20 +20,37 @@ ALL_TRIGGERS = TRIGGERS_BY_KIND[HookKind.GROUP] + ("repository_update_events",)
 MAX_LENGTHS = {"name": 255, "description": 2048, "token": 2048, "custom_webhook_template": TEMPLATE_MAX_LENGTH}
 
 
-class KeyValue(BaseModel):
+def _encodable(value: Any) -> Any:
+    """Text with an unpaired surrogate (``"\\ud800"`` in JSON) has no UTF-8 form: refused, naming its field."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise ValueError("has unpaired surrogates") from None
+    return value
+
+
+class _Text(BaseModel):
+    @field_validator("*", mode="after")
+    @classmethod
+    def _utf8(cls, value: Any) -> Any:
+        return _encodable(value)
+
+
+class KeyValue(_Text):
     """One url variable or custom header as GitLab takes them: ``{"key": ..., "value": ...}``."""
 
     key: str
     value: str
 
 
-class ValueBody(BaseModel):
+class ValueBody(_Text):
     """The body of ``PUT …/url_variables/:key`` and ``PUT …/custom_headers/:key``."""
 
     value: str
 
 
-class _TriggerFields(BaseModel):
+class _TriggerFields(_Text):
     """Every trigger boolean GitLab accepts on some kind of hook; each kind keeps its own."""
 
     model_config = ConfigDict(extra="ignore")
@@ -127,6 +144,8 @@ class HookOut(BaseModel):
     custom_headers: list[KeyOnly]
     token_present: bool
     signing_token_present: bool
+    unreadable: str | None
+    unreadable_secrets: bool
 
 
 def gitlab_time(moment: datetime | None) -> str | None:
@@ -161,6 +180,9 @@ def hook_out(hook: Hook, now: datetime) -> dict[str, Any]:
             "custom_headers": [{"key": key} for key in hook.custom_headers],
             "token_present": bool(hook.token),
             "signing_token_present": bool(hook.signing_token),
+            # Hookline's: why the stored hook cannot be used (null when it can); its deliveries fail until a PUT
+            "unreadable": hook.unreadable,
+            "unreadable_secrets": SECRETS_UNREADABLE in (hook.unreadable or ""),
         }
     )
     return HookOut.model_validate(body).model_dump()
@@ -214,7 +236,7 @@ def namespace_out(kind: HookKind, namespace_id: int | None, path: str | None, in
     return body
 
 
-class AccessTokenCreate(BaseModel):
+class AccessTokenCreate(_Text):
     """``POST …/access_tokens``: GitLab's group and project access token parameters (``access_level`` is accepted and
     ignored: a token manages hooks, whatever its level)."""
 

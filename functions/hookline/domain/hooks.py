@@ -16,10 +16,25 @@ SYSTEM_SCOPE = "system"
 SIGNING_ROTATION = timedelta(hours=24)
 MAX_URL_VARIABLES = 20
 MAX_CUSTOM_HEADERS = 20
+#: Hookline's caps where GitLab has none: the URL (its template), a url variable's key, a custom header's name.
+MAX_URL_LENGTH = 2048
+MAX_URL_VARIABLE_KEY_LENGTH = 100
+MAX_CUSTOM_HEADER_NAME_LENGTH = 128
 URL_VARIABLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 CUSTOM_HEADER_NAME = re.compile(r"^[A-Za-z]+[0-9]*(?:[._-][A-Za-z0-9]+)*$")
 _URL_PLACEHOLDER = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)}")
 INVALID_SCHEMA = "must be a valid json schema"
+#: C0 controls, DEL and C1 controls: refused in every value that becomes part of a request line or a header.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: A header value (custom header, token): printable ASCII and inner spaces only.
+_HEADER_VALUE = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")
+#: Hop-by-hop and framing headers, which only the HTTP client may set (``Proxy-*`` too, and ``Proxy``: httpoxy).
+FRAMING_HEADERS = frozenset(
+    {"host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer", "expect", "keep-alive"}
+)
+#: Why a stored hook cannot be used (``Hook.unreadable`` starts with one of these, then names fields, never values).
+SECRETS_UNREADABLE = "secrets cannot be opened"
+ITEM_INVALID = "stored fields are invalid"
 
 
 class InvalidHookField(ValueError):
@@ -31,24 +46,78 @@ class InvalidHookField(ValueError):
         self.message = message
 
 
+def has_control_character(text: str) -> bool:
+    return _CONTROL.search(text) is not None
+
+
+def is_framing_header(name: str) -> bool:
+    """``Host``, ``Content-Length``, ``Connection``, ``Proxy-*`` and the like, in any case; ``_`` and ``.`` count as
+    ``-``, as some servers read them."""
+    normal = re.sub(r"[._]", "-", name.lower())
+    return normal in FRAMING_HEADERS or normal == "proxy" or normal.startswith("proxy-")
+
+
+def header_value_problem(value: str) -> str | None:
+    """Why ``value`` cannot be sent as a header value (token, custom header), or None."""
+    if has_control_character(value):
+        return "must not contain control characters"
+    if value != value.strip() or value[:1] in " \t" or value[-1:] in " \t":
+        return "must not start or end with whitespace"
+    if not _HEADER_VALUE.match(value):
+        return "must be printable ASCII"
+    return None
+
+
 def _check_pairs(
-    field: str, pairs: dict[str, str], limit: int, name: re.Pattern[str], max_value: int
+    field: str, pairs: dict[str, str], limit: int, name: re.Pattern[str], max_name: int, max_value: int
 ) -> dict[str, str]:
     if len(pairs) > limit or any(
-        not name.match(key) or not 1 <= len(value) <= max_value for key, value in pairs.items()
+        not name.match(key) or len(key) > max_name or not 1 <= len(value) <= max_value for key, value in pairs.items()
     ):
         raise InvalidHookField(field, INVALID_SCHEMA)
     return pairs
 
 
 def check_url_variables(variables: dict[str, str]) -> dict[str, str]:
-    """At most 20; keys ``^[A-Za-z_][A-Za-z0-9_]*$``; values 1 to 100 characters (GitLab's JSON schema)."""
-    return _check_pairs("url_variables", variables, MAX_URL_VARIABLES, URL_VARIABLE_KEY, 100)
+    """At most 20; keys ``^[A-Za-z_][A-Za-z0-9_]*$`` (at most 100 characters); values 1 to 100 characters (GitLab's
+    JSON schema) with no control character."""
+    _check_pairs("url_variables", variables, MAX_URL_VARIABLES, URL_VARIABLE_KEY, MAX_URL_VARIABLE_KEY_LENGTH, 100)
+    for key, value in variables.items():
+        if has_control_character(value):
+            raise InvalidHookField("url_variables", f'value of "{key}" must not contain control characters')
+    return variables
 
 
 def check_custom_headers(headers: dict[str, str]) -> dict[str, str]:
-    """At most 20; names ``^[A-Za-z]+[0-9]*(?:[._-][A-Za-z0-9]+)*$``; values 1 to 2048 characters."""
-    return _check_pairs("custom_headers", headers, MAX_CUSTOM_HEADERS, CUSTOM_HEADER_NAME, 2048)
+    """At most 20; names ``^[A-Za-z]+[0-9]*(?:[._-][A-Za-z0-9]+)*$`` (at most 128 characters, no hop-by-hop or framing
+    header); values 1 to 2048 characters a header can carry as they are."""
+    _check_pairs("custom_headers", headers, MAX_CUSTOM_HEADERS, CUSTOM_HEADER_NAME, MAX_CUSTOM_HEADER_NAME_LENGTH, 2048)
+    for key, value in headers.items():
+        if is_framing_header(key):
+            raise InvalidHookField("custom_headers", f'"{key}" is set by the HTTP client and cannot be a custom header')
+        problem = header_value_problem(value)
+        if problem:
+            raise InvalidHookField("custom_headers", f'value of "{key}" {problem}')
+    return headers
+
+
+def check_token(token: str) -> str:
+    """The secret token goes out as ``X-Gitlab-Token``: a value a header can carry as it is."""
+    if "\n" in token:
+        raise InvalidHookField("token", "is invalid")  # GitLab's own rule and wording
+    problem = header_value_problem(token)
+    if problem:
+        raise InvalidHookField("token", problem)
+    return token
+
+
+def check_url_text(url: str) -> str:
+    """At most 2048 characters, none of them a control character (``InvalidHookField`` names ``url``)."""
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidHookField("url", f"is too long (maximum is {MAX_URL_LENGTH} characters)")
+    if has_control_character(url):
+        raise InvalidHookField("url", "must not contain control characters")
+    return url
 
 
 class UrlTemplateError(ValueError):

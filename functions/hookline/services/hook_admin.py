@@ -5,19 +5,24 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from hookline import settings
 from hookline.adapters.delivery_store import DeliveryStore
-from hookline.adapters.hook_store import HookNotFound, HookStore
+from hookline.adapters.hook_store import HookLimitReached, HookNotFound, HookStore, ScopeTooLarge
 from hookline.adapters.queue import OutgoingMessage, send_messages
 from hookline.api.models import MAX_LENGTHS, HookCreate, HookUpdate, KeyValue
 from hookline.clock import CLOCK
-from hookline.domain.branch_filter import BranchFilterStrategy, InvalidBranchFilter, validate_branch_filter
+from hookline.domain.branch_filter import (
+    WILDCARD_MAX_LENGTH,
+    BranchFilterStrategy,
+    InvalidBranchFilter,
+    validate_branch_filter,
+)
 from hookline.domain.delivery import (
     EVENT_TYPES_BY_LOG_TRIGGER,
     DeliveryResult,
@@ -30,10 +35,15 @@ from hookline.domain.delivery import (
 from hookline.domain.events import DEFAULT_TRIGGERS, TRIGGERS_BY_KIND, HookKind
 from hookline.domain.hook_state import AlertStatus
 from hookline.domain.hooks import (
+    MAX_URL_LENGTH,
     Hook,
     InvalidHookField,
+    UrlTemplateError,
     check_custom_headers,
+    check_token,
+    check_url_text,
     check_url_variables,
+    interpolated_url,
     missing_keys_message,
     missing_url_keys,
     namespace_key,
@@ -45,6 +55,10 @@ from hookline.domain.url_policy import InvalidUrl, validate_url_syntax
 from hookline.services.delivery import DeliverySender
 
 _PATH_SEGMENT = r"[A-Za-z0-9_.][A-Za-z0-9_.-]*"
+#: Ids are 64-bit: a larger one names nothing (and DynamoDB numbers stop at 38 digits).
+MAX_ID = 2**63 - 1
+#: GitLab's full paths are at most a few hundred characters; a longer one names nothing.
+MAX_PATH_LENGTH = 1024
 _FULL_PATH = re.compile(rf"^{_PATH_SEGMENT}(?:/{_PATH_SEGMENT})*$")
 
 
@@ -77,6 +91,8 @@ def namespace_not_found(kind: HookKind) -> ApiError:
     return not_found("Project" if kind is HookKind.PROJECT else "Group")
 
 
+T = TypeVar("T")
+_UNSET: Any = object()
 RECOVER_LIMIT = 500
 HOOK_LIMITS = {HookKind.PROJECT: settings.MAX_PROJECT_HOOKS, HookKind.GROUP: settings.MAX_GROUP_HOOKS}
 LogsWithPayloads = list[tuple[dict[str, Any], str | None]]  # a log item and its event's stored payload
@@ -106,9 +122,9 @@ class HookAdmin:
             return Namespace(kind, (namespace_key(kind, 0),), None, None)
         ref = unquote(raw_ref or "")
         parsed: int | str
-        if ref.isascii() and ref.isdigit() and int(ref) > 0:  # str.isdigit() is also true for "³"
+        if ref.isascii() and ref.isdigit() and len(ref) <= 19 and 0 < int(ref) <= MAX_ID:  # isdigit() is true for "³"
             parsed = int(ref)
-        elif _FULL_PATH.match(ref) and not ref.isdigit():
+        elif len(ref) <= MAX_PATH_LENGTH and _FULL_PATH.match(ref) and not ref.isdigit():
             parsed = normalize_path(ref)
         else:
             raise namespace_not_found(kind)
@@ -128,6 +144,9 @@ class HookAdmin:
         return self.store.list_for_scopes(namespace.keys)
 
     def get(self, namespace: Namespace, hook_id: int) -> Hook:
+        """The namespace's hook; 404 for another's, for a missing one, and for an id no hook can have."""
+        if not 0 < hook_id <= MAX_ID:
+            raise not_found()
         hook = self.store.get(hook_id)
         if hook is None or hook.kind is not namespace.kind or hook.scope_key not in namespace.keys:
             raise not_found()
@@ -136,10 +155,6 @@ class HookAdmin:
     def create(self, namespace: Namespace, request: HookCreate) -> Hook:
         fields = _checked_fields(request)
         self._check_destination(fields["url"])
-        limit = HOOK_LIMITS.get(namespace.kind)
-        if limit is not None and len(self.store.list_for_scopes(namespace.keys)) >= limit:
-            label = "project" if namespace.kind is HookKind.PROJECT else "group"
-            raise ApiError(422, message={"base": [f"Maximum number of {label} hooks ({limit}) exceeded"]})
         triggers = set(DEFAULT_TRIGGERS) & set(TRIGGERS_BY_KIND[namespace.kind])
         triggers = _apply_triggers(namespace.kind, triggers, fields)
         _check_url_template(fields["url"], fields.get("url_variables", {}))
@@ -153,11 +168,20 @@ class HookAdmin:
             created_at=self.clock(),
             **fields,
         )
-        self.store.put(hook, new=True)
+        limit = HOOK_LIMITS.get(namespace.kind)
+        try:
+            self.store.create(hook, limit=limit, also_counted=namespace.keys[1:])
+        except HookLimitReached:
+            label = "project" if namespace.kind is HookKind.PROJECT else "group"
+            raise ApiError(422, message={"base": [f"Maximum number of {label} hooks ({limit}) exceeded"]}) from None
+        except ScopeTooLarge:
+            raise _scope_too_large() from None
         return hook
 
     def update(self, namespace: Namespace, hook_id: int, request: HookUpdate) -> Hook:
         hook = self.get(namespace, hook_id)
+        if request.url is not None and request.url == masked_url(hook.url):
+            request = request.model_copy(update={"url": hook.url})  # the URL as shown, sent back: unchanged
         fields = _checked_fields(request, hook.branch_filter_strategy)
         if "branch_filter_strategy" in fields and "push_events_branch_filter" not in fields:
             _checked_fields(
@@ -165,13 +189,11 @@ class HookAdmin:
             )
         if "url" in fields:
             self._check_destination(fields["url"])
-        if "url" in fields and fields["url"] != hook.url:
-            # a new URL does not inherit the old URL's secrets
-            fields = {"token": None, "url_variables": {}, "custom_headers": {}, **fields}
         triggers = _apply_triggers(namespace.kind, set(hook.triggers), fields)
-        if "signing_token" in fields:
-            hook = hook.with_signing_token(fields.pop("signing_token") or None, self.clock())
-        updated = hook.model_copy(update={**fields, "triggers": frozenset(triggers)})
+        signing = fields.pop("signing_token", _UNSET)
+        updated = _secrets_kept(hook, hook.model_copy(update={**fields, "triggers": frozenset(triggers)}), fields)
+        if signing is not _UNSET:
+            updated = updated.with_signing_token(signing or None, self.clock())
         _check_url_template(updated.url, updated.url_variables)
         return self._save(updated)
 
@@ -194,16 +216,19 @@ class HookAdmin:
         else:
             pairs[key] = value
         _checked(check, pairs)
-        updated = hook.model_copy(update={field: pairs})
+        updated = _secrets_kept(hook, hook.model_copy(update={field: pairs}), {field})
         _check_url_template(updated.url, updated.url_variables)
         self._save(updated)
 
     def _save(self, hook: Hook) -> Hook:
+        """Store the hook as it now is: readable again (secrets that could not be opened are dropped)."""
         try:
             self.store.put(hook, new=False)
         except HookNotFound:
             raise not_found() from None
-        return hook
+        except ScopeTooLarge:
+            raise _scope_too_large() from None
+        return hook.model_copy(update={"unreadable": None})
 
     def delete(self, namespace: Namespace, hook_id: int) -> None:
         hook = self.get(namespace, hook_id)
@@ -228,6 +253,8 @@ class HookAdmin:
         return self._with_payloads([self._log(self.get(namespace, hook_id), event_id)])[0]
 
     def _log(self, hook: Hook, event_id: int) -> dict[str, Any]:
+        if not 0 < event_id <= MAX_ID:
+            raise not_found()
         log = self.deliveries.get_log(hook.id, event_id, self.clock())
         if log is None:
             raise not_found()
@@ -329,10 +356,15 @@ def _checked_fields(
     if "url" in fields:
         if not fields["url"]:
             raise ApiError(400, error="url is missing")
+        if len(fields["url"]) > MAX_URL_LENGTH:  # refused before it is parsed
+            _checked(check_url_text, fields["url"])
         try:
             validate_url_syntax(fields["url"])
         except InvalidUrl as error:
             raise ApiError(422, error=str(error)) from None
+        _checked(check_url_text, fields["url"])
+    if fields.get("token"):
+        _checked(check_token, fields["token"])
     if fields.get("signing_token"):
         try:
             signing_key(fields["signing_token"])
@@ -343,6 +375,9 @@ def _checked_fields(
     if "enable_ssl_verification" in fields and fields["enable_ssl_verification"] is None:
         fields.pop("enable_ssl_verification")
     strategy = fields.get("branch_filter_strategy") or current
+    if len(fields.get("push_events_branch_filter") or "") > WILDCARD_MAX_LENGTH:  # any strategy: routing holds it
+        limit = WILDCARD_MAX_LENGTH
+        raise ApiError(400, error=f"push_events_branch_filter is too long (maximum is {limit} characters)")
     try:
         validate_branch_filter(strategy, fields.get("push_events_branch_filter"))
     except InvalidBranchFilter as error:
@@ -357,8 +392,6 @@ def _check_lengths(fields: dict[str, Any]) -> None:
     for name, limit in MAX_LENGTHS.items():
         if len(fields.get(name) or "") > limit:
             raise ApiError(422, message={name: [f"is too long (maximum is {limit} characters)"]})
-    if "\n" in (fields.get("token") or ""):
-        raise ApiError(422, message={"token": ["is invalid"]})
 
 
 def _apply_triggers(kind: HookKind, triggers: set[str], fields: dict[str, Any]) -> set[str]:
@@ -376,11 +409,33 @@ def _pairs(items: list[KeyValue] | None) -> dict[str, str]:
     return {item.key: item.value for item in items or []}
 
 
-def _checked(check: Callable[[dict[str, str]], dict[str, str]], pairs: dict[str, str]) -> dict[str, str]:
+def _checked(check: Callable[[T], T], value: T) -> T:
     try:
-        return check(pairs)
+        return check(value)
     except InvalidHookField as error:
         raise ApiError(422, message={error.field: [error.message]}) from None
+
+
+def _filled_url(hook: Hook) -> str | None:
+    try:
+        return interpolated_url(hook.url, hook.url_variables)
+    except UrlTemplateError:
+        return None
+
+
+def _secrets_kept(old: Hook, new: Hook, sent: Collection[str]) -> Hook:
+    """A new destination (the URL, or its variables filled in) does not inherit the old one's token, custom headers
+    and url variables, unless the request sets them too (GitLab)."""
+    if new.url == old.url and _filled_url(new) == _filled_url(old):
+        return new
+    cleared: dict[str, Any] = {"token": None, "custom_headers": {}, "url_variables": {}}
+    return new.model_copy(update={name: value for name, value in cleared.items() if name not in sent})
+
+
+def _scope_too_large() -> ApiError:
+    """DynamoDB's 400 KB per item: the namespace's routing item holds every hook's branch filter."""
+    reason = "together with the namespace's other hooks' filters, exceeds the space Hookline has for them"
+    return ApiError(422, message={"push_events_branch_filter": [reason]})
 
 
 def _check_url_template(url: str, variables: dict[str, str]) -> None:
