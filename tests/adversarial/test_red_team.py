@@ -120,3 +120,133 @@ def test_a_stored_disabled_until_at_the_end_of_time_fails_only_its_own_delivery(
     stored_hostile(bulkhead, recent_failures=5, disabled_until=end_of_time)
     bulkhead.run()
     bulkhead.assert_invariant()
+
+
+# --- 3. One hook's slow receiver makes the whole batch outlive the Lambda's timeout -------------------------------
+# At most 4 requests go to one hook at a time, and nothing in the sender looks at the invocation's remaining time.
+# A hook that is in every message of a batch (10 events, 10 deliveries) and whose receiver hangs takes
+# ceil(10 / 4) = 3 rounds of the 10 s attempt timeout: 30 s, the sender function's timeout. Lambda kills the
+# invocation: no log is written, the neighbours (already sent in round 1) come back and are sent again, five times,
+# then their messages are dead-lettered. Here the attempt timeout is 1 s and the Lambda's is scaled the same way.
+
+
+def _issue_envelope(project_path: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Issue Hook",
+        "source": "gitlab.test",
+        "detail": {
+            "scope": {"project": {"path": project_path}, "groups": [{"path": project_path.split("/")[0]}]},
+            "payload": {"object_kind": "issue", "object_attributes": {"title": "x"}},
+        },
+    }
+
+
+def _lambda_deadline(budget_s: float, handler: Any) -> Any:
+    """The handler as Lambda runs it: an invocation past ``budget_s`` is killed (its outcome discarded)."""
+
+    def run(event: dict[str, Any], context: Any) -> Any:
+        started = time.monotonic()
+        answer = handler(event, context)
+        print(f"sender invocation: {time.monotonic() - started:.2f} s (budget {budget_s:.2f} s)")
+        if time.monotonic() - started > budget_s:
+            raise TimeoutError(f"Task timed out after {budget_s:.2f} seconds")
+        return answer
+
+    return run
+
+
+@pytest.mark.xfail(strict=True, reason="10 hung deliveries to one hook take 3 attempt timeouts: the Lambda's own")
+def test_one_hook_hanging_in_every_message_of_a_batch_does_not_outlive_the_lambda(
+    bulkhead: Bulkhead, zoo: Zoo, short_timeout: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = bulkhead.hostile_hook(url=zoo.url("/hang"), issues_events=True)
+    assert answer.status_code == 201, answer.text
+    sqs = bulkhead.stack.client("sqs")
+    for _ in range(8):  # 8 issues: the hostile hook alone; with the two pushes, one sender batch of 10 messages
+        sqs.send_message(QueueUrl=_ingest_url(bulkhead), MessageBody=json.dumps(_issue_envelope(bulkhead.hostile_project)))
+    bulkhead._drain(_ingest_url(bulkhead), settings.INGEST_QUEUE, ingest.lambda_handler, rounds=2)
+    budget = settings.SENDER_FUNCTION.timeout_s * TIMEOUT_S / REQUEST_TIMEOUT_SECONDS
+    monkeypatch.setattr(neighbours, "sender", SimpleNamespace(lambda_handler=_lambda_deadline(budget, sender.lambda_handler)))
+    bulkhead.run()
+    bulkhead.assert_invariant()
+
+
+# --- 4. Keys past DynamoDB's limits (2048 bytes for a partition key, 1024 for a sort key) ---------------------------
+# moto accepts any key size; DynamoDB answers ValidationException. The fixture makes the handlers' client answer as
+# DynamoDB does, so a key one producer or one message makes too long shows what it does to the batch it is in.
+
+PK_LIMIT, SK_LIMIT = 2048, 1024
+
+
+def _check_keys(value: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    if isinstance(value, dict):
+        for name, limit in (("pk", PK_LIMIT), ("sk", SK_LIMIT)):
+            inner = value.get(name)
+            if isinstance(inner, dict) and isinstance(inner.get("S"), str) and len(inner["S"].encode()) > limit:
+                message = f"One or more parameter values were invalid: Size of key {name} exceeds {limit} bytes"
+                raise ClientError({"Error": {"Code": "ValidationException", "Message": message}}, "DynamoDB")
+        for inner in value.values():
+            _check_keys(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            _check_keys(inner)
+
+
+@pytest.fixture
+def dynamodb_key_limits() -> Iterator[None]:
+    from hookline.adapters.aws import dynamodb
+
+    def check(params: dict[str, Any], **_: Any) -> None:
+        _check_keys(params)
+
+    events = dynamodb().meta.events
+    events.register("provide-client-params.dynamodb.*", check, unique_id="red-team-key-limits")
+    yield
+    events.unregister("provide-client-params.dynamodb.*", unique_id="red-team-key-limits")
+
+
+def test_the_key_limit_emulation_answers_as_dynamodb_does(dynamodb_key_limits: None) -> None:
+    from botocore.exceptions import ClientError
+
+    from hookline.adapters.aws import dynamodb
+
+    with pytest.raises(ClientError, match="ValidationException"):
+        dynamodb().get_item(TableName=settings.HOOKS_TABLE.name, Key={"pk": {"S": "x" * 2049}, "sk": {"S": "HOOK"}})
+
+
+@pytest.mark.xfail(strict=True, reason="a 2,040-char project path (allowed: 2,048) makes a scope key past 2 KB")
+def test_a_producer_path_within_the_contract_fails_only_its_own_event(
+    bulkhead: Bulkhead, dynamodb_key_limits: None
+) -> None:
+    path = "p" * 2040
+    bulkhead.run(hostile_message=json.dumps(envelope(path, push_payload(path))))
+    rejected = bulkhead.dead_letters() - bulkhead.dead_letters_before
+    assert rejected in (0, 1)
+    bulkhead.assert_invariant(dead_lettered=rejected)
+
+
+@pytest.mark.xfail(strict=True, reason="1,100 two-byte characters: under 2,048 characters, past 2,048 bytes")
+def test_a_producer_path_of_multibyte_characters_fails_only_its_own_event(
+    bulkhead: Bulkhead, dynamodb_key_limits: None
+) -> None:
+    path = "é" * 1100
+    bulkhead.run(hostile_message=json.dumps(envelope(path, push_payload(path))))
+    rejected = bulkhead.dead_letters() - bulkhead.dead_letters_before
+    assert rejected in (0, 1)
+    bulkhead.assert_invariant(dead_lettered=rejected)
+
+
+@pytest.mark.xfail(strict=True, reason="event_uuid past 2 KB: the batch's one shared BatchGetItem fails")
+def test_a_task_whose_event_uuid_is_too_long_for_a_key_fails_only_its_own_message(
+    bulkhead: Bulkhead, dynamodb_key_limits: None
+) -> None:
+    hook_id = bulkhead.hostile_hook().json()["id"]
+    task = _task(hook_id, event_uuid="e" * 3000)
+    del task["body"]  # the payload is read from the store: its key joins the batch's BatchGetItem
+    _put_on_delivery_queue(bulkhead, json.dumps(task))
+    bulkhead.run()
+    bulkhead.assert_invariant()
