@@ -250,3 +250,55 @@ def test_a_task_whose_event_uuid_is_too_long_for_a_key_fails_only_its_own_messag
     _put_on_delivery_queue(bulkhead, json.dumps(task))
     bulkhead.run()
     bulkhead.assert_invariant()
+
+
+# --- 5. Slow DNS of one tenant's names starves every other delivery's lookup ------------------------------------------
+# resolve_host uses loop.getaddrinfo: a blocking getaddrinfo in the event loop's default executor, min(32, CPUs + 4)
+# threads (6 on a 2-vCPU Lambda). The attempt timeout cancels the await, not the thread: a lookup that hangs (the
+# tenant runs the authoritative DNS of its own names) keeps its thread. A tenant with as many hooks (or deliveries)
+# as there are threads, on names that never resolve, leaves no thread for any other hook's lookup: the neighbour's
+# delivery times out (and the threads stay taken for the next invocations of that Lambda environment too).
+# The DNS is emulated: names under slow-dns.test block until the test ends; good-dns.test is 127.0.0.1.
+
+
+@pytest.fixture
+def slow_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    import socket
+    import threading
+
+    real = socket.getaddrinfo
+    release = threading.Event()
+    armed = threading.Event()
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, str) and host.endswith("slow-dns.test") and armed.is_set():
+            release.wait(60)  # an authoritative server that never answers, until the test is over
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        if isinstance(host, str) and host.endswith("good-dns.test"):
+            return real("127.0.0.1", *args, **kwargs)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield armed
+    release.set()
+
+
+SLOW_HOOKS = 8
+
+
+@pytest.mark.xfail(strict=True, reason="hung lookups of one tenant's names hold every getaddrinfo executor thread")
+def test_one_tenants_slow_dns_does_not_starve_a_neighbours_lookup(
+    bulkhead: Bulkhead, short_timeout: None, slow_dns: Any
+) -> None:
+    from hookline.adapters.hook_store import HookStore
+
+    store = HookStore()
+    port = bulkhead.receiver.server.server_address[1]
+    for index in range(SLOW_HOOKS):
+        stored_hostile(bulkhead, url=f"http://h{index}.slow-dns.test:{port}{bulkhead.hostile_path}")
+    group_hook = store.get(bulkhead.group_hook)
+    assert group_hook is not None
+    store.put(group_hook.model_copy(update={"url": f"http://good-dns.test:{port}{bulkhead.group_path}"}), new=False)
+    slow_dns.set()
+    bulkhead.run()
+    bulkhead.assert_invariant()
