@@ -302,3 +302,53 @@ def test_one_tenants_slow_dns_does_not_starve_a_neighbours_lookup(
     slow_dns.set()
     bulkhead.run()
     bulkhead.assert_invariant()
+
+
+# --- 6. A receiver that echoes the request puts the hook's secrets in its log ----------------------------------------
+# Outgoing.scrub is applied to the internal error only; the response body and headers are logged as received. A
+# receiver (or a proxy, or an error page) that reflects the request, as httpbin's /anything or many WAF pages do,
+# makes the token, the custom header values and the Basic auth of the URL readable in "Recent events".
+
+
+@pytest.fixture
+def echo_receiver() -> Iterator[str]:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Echo(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            reply = json.dumps({"headers": dict(self.headers.items())}).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("X-Echo-Token", self.headers.get("X-Gitlab-Token", ""))
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.xfail(strict=True, reason="response body and headers are logged unscrubbed: an echoing receiver leaks")
+def test_a_receiver_echoing_the_request_does_not_put_secrets_in_the_log(bulkhead: Bulkhead, echo_receiver: str) -> None:
+    token, header_value = "red-Team-Token-0451", "red-Team-Header-0452"
+    answer = bulkhead.hostile_hook(
+        url=f"{echo_receiver}/echo",
+        token=token,
+        custom_headers=[{"key": "X-Api-Key", "value": header_value}],
+    )
+    assert answer.status_code == 201, answer.text
+    bulkhead.run()
+    bulkhead.assert_invariant()
+    logs = bulkhead.hostile_logs(answer.json()["id"])
+    assert logs
+    neighbours.assert_no_secret(token, json.dumps(logs, default=str))
+    neighbours.assert_no_secret(header_value, json.dumps(logs, default=str))
