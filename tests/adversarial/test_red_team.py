@@ -456,3 +456,120 @@ def test_url_variables_that_name_each_other_do_not_blow_up_the_log(
     monkeypatch.setattr(neighbours, "sender", SimpleNamespace(lambda_handler=_memory_limit(limit, sender.lambda_handler)))
     bulkhead.run()
     bulkhead.assert_invariant()
+
+
+
+# --- 9. A pooled TLS connection verified for one tenant's name carries another tenant's delivery -------------------
+# The sender pins each request to the checked address and sets SNI to the hook's host, but httpcore pools connections
+# by origin only (scheme, address, port): sni_hostname is not part of the key. Two names on the same address (a shared
+# load balancer, CDN or PaaS front: the tenant registers a name of its own there) share connections: the neighbour's
+# request, its X-Gitlab-Token with it, goes over a connection whose certificate was verified for the hostile tenant's
+# name, never for the neighbour's. A front that routes by SNI hands it to the tenant; one that checks answers 421.
+# Here: one TLS listener with a certificate (from a CA the client trusts, as a public CA would) for the hostile name only.
+
+
+@pytest.fixture
+def shared_front(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Any]:
+    import asyncio
+    import ssl
+    import threading
+
+    import certifi
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    import hookline.adapters.tls as tls
+
+    now = datetime.now(UTC)
+
+    def certificate(subject: str, issuer: Any, key: Any, public: Any, ca: bool, san: str | None) -> Any:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(issuer)
+            .public_key(public)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if ca:
+            builder = builder.add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            ).add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        if san:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False)
+        return builder.sign(key, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Red Team Public CA")])
+    ca = certificate("Red Team Public CA", ca_name, ca_key, ca_key.public_key(), True, None)
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf = certificate("attacker.good-dns.test", ca_name, ca_key, leaf_key.public_key(), False, "attacker.good-dns.test")
+    pem = lambda cert: cert.public_bytes(serialization.Encoding.PEM)  # noqa: E731
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(open(certifi.where(), "rb").read() + pem(ca))
+    chain, key_file = tmp_path / "leaf.pem", tmp_path / "leaf.key"
+    chain.write_bytes(pem(leaf))
+    key_file.write_bytes(
+        leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    monkeypatch.setattr(tls, "certifi", SimpleNamespace(where=lambda: str(bundle)))
+
+    seen: list[tuple[str | None, str, str]] = []  # (SNI of the connection, Host, X-Gitlab-Token) of each request
+    names: dict[int, str | None] = {}
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(chain), str(key_file))
+    context.sni_callback = lambda obj, name, ctx: names.__setitem__(id(obj), name)  # type: ignore[assignment]
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sni = names.get(id(writer.get_extra_info("ssl_object")))
+        try:
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+                fields = {line.split(":", 1)[0].lower(): line.split(":", 1)[1].strip() for line in head[1:] if ":" in line}
+                await reader.readexactly(int(fields.get("content-length", "0")))
+                seen.append((sni, fields.get("host", "").split(":")[0], fields.get("x-gitlab-token", "")))
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+            writer.close()
+
+    loop = asyncio.new_event_loop()
+    server = loop.run_until_complete(asyncio.start_server(serve, "127.0.0.1", 0, ssl=context))
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    _rebuild()  # a sender whose clients trust the bundle
+    yield SimpleNamespace(port=server.sockets[0].getsockname()[1], seen=seen)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    _rebuild()
+
+
+@pytest.mark.xfail(strict=True, reason="httpcore pools by address, not SNI: a tenant's verified connection is reused")
+def test_a_connection_verified_for_one_tenants_name_never_carries_anothers_delivery(
+    bulkhead: Bulkhead, slow_dns: Any, shared_front: Any
+) -> None:
+    from hookline.adapters.hook_store import HookStore
+
+    port = shared_front.port
+    answer = bulkhead.hostile_hook(
+        url=f"https://attacker.good-dns.test:{port}/a", push_events=False, issues_events=True
+    )
+    assert answer.status_code == 201, answer.text
+    store = HookStore()
+    group_hook = store.get(bulkhead.group_hook)
+    assert group_hook is not None
+    victim = f"https://victim.good-dns.test:{port}/v"
+    update = {"url": victim, "token": "victim-Token-0453", "enable_ssl_verification": True}
+    store.put(group_hook.model_copy(update=update), new=False)
+    # the hostile tenant's own event first: its connection (SNI attacker.good-dns.test, verified) stays in the pool
+    sqs = bulkhead.stack.client("sqs")
+    sqs.send_message(QueueUrl=_ingest_url(bulkhead), MessageBody=json.dumps(_issue_envelope(bulkhead.hostile_project)))
+    bulkhead._drain(_ingest_url(bulkhead), settings.INGEST_QUEUE, ingest.lambda_handler, rounds=1)
+    bulkhead._drain(_delivery_url(bulkhead), settings.DELIVERY_QUEUE, sender.lambda_handler, rounds=1)
+    assert shared_front.seen == [("attacker.good-dns.test", "attacker.good-dns.test", "")]
+    bulkhead.run()  # the neighbour's push: its certificate is for attacker.good-dns.test only
+    assert [(sni, host, token) for sni, host, token in shared_front.seen if sni != host] == []
