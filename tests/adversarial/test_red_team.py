@@ -122,6 +122,20 @@ def test_a_stored_disabled_until_at_the_end_of_time_fails_only_its_own_delivery(
     bulkhead.assert_invariant()
 
 
+@pytest.mark.xfail(strict=True, reason="a naive stored disabled_until: TypeError in alert_status fails the batch")
+def test_a_stored_naive_disabled_until_fails_only_its_own_delivery(bulkhead: Bulkhead) -> None:
+    hook_id = bulkhead.hostile_hook().json()["id"]
+    naive = (datetime.now(UTC) + timedelta(minutes=5)).replace(tzinfo=None).isoformat()  # as an older writer kept it
+    bulkhead.stack.client("dynamodb").update_item(
+        TableName=settings.HOOKS_TABLE.name,
+        Key={"pk": {"S": f"HOOK#{hook_id}"}, "sk": {"S": "HOOK"}},
+        UpdateExpression="SET recent_failures = :f, disabled_until = :d",
+        ExpressionAttributeValues={":f": {"N": "5"}, ":d": {"S": naive}},
+    )
+    bulkhead.run()
+    bulkhead.assert_invariant()
+
+
 # --- 3. One hook's slow receiver makes the whole batch outlive the Lambda's timeout -------------------------------
 # At most 4 requests go to one hook at a time, and nothing in the sender looks at the invocation's remaining time.
 # A hook that is in every message of a batch (10 events, 10 deliveries) and whose receiver hangs takes
