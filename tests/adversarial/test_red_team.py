@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -179,10 +180,14 @@ def test_one_hook_hanging_in_every_message_of_a_batch_does_not_outlive_the_lambd
     assert answer.status_code == 201, answer.text
     sqs = bulkhead.stack.client("sqs")
     for _ in range(8):  # 8 issues: the hostile hook alone; with the two pushes, one sender batch of 10 messages
-        sqs.send_message(QueueUrl=_ingest_url(bulkhead), MessageBody=json.dumps(_issue_envelope(bulkhead.hostile_project)))
+        sqs.send_message(
+            QueueUrl=_ingest_url(bulkhead), MessageBody=json.dumps(_issue_envelope(bulkhead.hostile_project))
+        )
     bulkhead._drain(_ingest_url(bulkhead), settings.INGEST_QUEUE, ingest.lambda_handler, rounds=2)
     budget = settings.SENDER_FUNCTION.timeout_s * TIMEOUT_S / REQUEST_TIMEOUT_SECONDS
-    monkeypatch.setattr(neighbours, "sender", SimpleNamespace(lambda_handler=_lambda_deadline(budget, sender.lambda_handler)))
+    monkeypatch.setattr(
+        neighbours, "sender", SimpleNamespace(lambda_handler=_lambda_deadline(budget, sender.lambda_handler))
+    )
     bulkhead.run()
     bulkhead.assert_invariant()
 
@@ -467,10 +472,11 @@ def test_url_variables_that_name_each_other_do_not_blow_up_the_log(
     )
     assert answer.status_code == 201, answer.text
     limit = settings.SENDER_FUNCTION.memory_mb
-    monkeypatch.setattr(neighbours, "sender", SimpleNamespace(lambda_handler=_memory_limit(limit, sender.lambda_handler)))
+    monkeypatch.setattr(
+        neighbours, "sender", SimpleNamespace(lambda_handler=_memory_limit(limit, sender.lambda_handler))
+    )
     bulkhead.run()
     bulkhead.assert_invariant()
-
 
 
 # --- 9. A pooled TLS connection verified for one tenant's name carries another tenant's delivery -------------------
@@ -521,14 +527,18 @@ def shared_front(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Any
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Red Team Public CA")])
     ca = certificate("Red Team Public CA", ca_name, ca_key, ca_key.public_key(), True, None)
     leaf_key = ec.generate_private_key(ec.SECP256R1())
-    leaf = certificate("attacker.good-dns.test", ca_name, ca_key, leaf_key.public_key(), False, "attacker.good-dns.test")
+    leaf = certificate(
+        "attacker.good-dns.test", ca_name, ca_key, leaf_key.public_key(), False, "attacker.good-dns.test"
+    )
     pem = lambda cert: cert.public_bytes(serialization.Encoding.PEM)  # noqa: E731
     bundle = tmp_path / "bundle.pem"
-    bundle.write_bytes(open(certifi.where(), "rb").read() + pem(ca))
+    bundle.write_bytes(Path(certifi.where()).read_bytes() + pem(ca))
     chain, key_file = tmp_path / "leaf.pem", tmp_path / "leaf.key"
     chain.write_bytes(pem(leaf))
     key_file.write_bytes(
-        leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     monkeypatch.setattr(tls, "certifi", SimpleNamespace(where=lambda: str(bundle)))
 
@@ -536,14 +546,16 @@ def shared_front(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Any
     names: dict[int, str | None] = {}
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(str(chain), str(key_file))
-    context.sni_callback = lambda obj, name, ctx: names.__setitem__(id(obj), name)  # type: ignore[assignment]
+    context.sni_callback = lambda obj, name, ctx: names.__setitem__(id(obj), name)
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sni = names.get(id(writer.get_extra_info("ssl_object")))
         try:
             while True:
                 head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-                fields = {line.split(":", 1)[0].lower(): line.split(":", 1)[1].strip() for line in head[1:] if ":" in line}
+                fields = {
+                    line.split(":", 1)[0].lower(): line.split(":", 1)[1].strip() for line in head[1:] if ":" in line
+                }
                 await reader.readexactly(int(fields.get("content-length", "0")))
                 seen.append((sni, fields.get("host", "").split(":")[0], fields.get("x-gitlab-token", "")))
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
