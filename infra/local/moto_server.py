@@ -8,6 +8,7 @@ endpoint and serves until its stdin closes.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
@@ -34,6 +35,7 @@ def main(host: str, port: int, speedups: bool) -> None:
 
     from infra.local import moto_speedups
 
+    os.environ["MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR"] = "false"  # tests purge between scenarios
     if speedups:
         moto_speedups.apply()
     _dynamodb_requests_one_at_a_time()

@@ -115,14 +115,12 @@ class LocalStack:
                 poller.join(timeout=5)
 
     def drain_queues(self) -> None:
-        """Delete every visible message of the stack's queues and DLQs (PurgeQueue may run only once a minute)."""
+        """Empty the stack's queues and DLQs, hidden and delayed messages too (the local moto allows a purge at any
+        time), so one test's retries never reach the next."""
         sqs = self.client("sqs")
         for spec in (settings.INGEST_QUEUE, settings.DELIVERY_QUEUE):
             for env in (spec.env_var, spec.dlq_env_var):
-                url = self.environment[env]
-                while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-                    entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
-                    sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+                sqs.purge_queue(QueueUrl=self.environment[env])
 
     def session(self) -> boto3.Session:
         return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")

@@ -1,5 +1,5 @@
 """Red team, sender / fan-out / outbound side: each test is an input that breaks the neighbour invariant (or another
-promise of the README) today. Marked ``xfail(strict=True)``: the branch stays green, and a test flips when fixed."""
+promise of the README) before it was fixed; each failed then and guards it now."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,6 +17,7 @@ import pytest
 
 from hookline import config, settings, wiring
 from hookline.domain.delivery import REQUEST_TIMEOUT_SECONDS, idempotency_key
+from hookline.domain.sending import send_window
 from hookline.handlers import ingest, sender
 from infra.local.zoo import Zoo
 from tests.adversarial import neighbours
@@ -78,14 +80,12 @@ def _task(hook_id: int, **fields: Any) -> dict[str, Any]:
 # again, unlogged, up to maxReceiveCount, then the neighbours' messages are in the DLQ).
 
 
-@pytest.mark.xfail(strict=True, reason="unknown event_name: KeyError in delivery_log fails the whole sender batch")
 def test_a_task_with_an_unknown_event_name_fails_only_its_own_message(bulkhead: Bulkhead) -> None:
     _put_on_delivery_queue(bulkhead, json.dumps(_task(987_654_321, event_name="Nope Hook")))
     bulkhead.run()
     bulkhead.assert_invariant()
 
 
-@pytest.mark.xfail(strict=True, reason="naive queued_at: TypeError in triage fails the whole sender batch")
 def test_a_task_with_a_naive_queued_at_fails_only_its_own_message(bulkhead: Bulkhead) -> None:
     hook_id = bulkhead.hostile_hook().json()["id"]
     naive = datetime.now(UTC).replace(tzinfo=None).isoformat()
@@ -94,7 +94,6 @@ def test_a_task_with_a_naive_queued_at_fails_only_its_own_message(bulkhead: Bulk
     bulkhead.assert_invariant()
 
 
-@pytest.mark.xfail(strict=True, reason="naive not_before: TypeError in triage fails the whole sender batch")
 def test_a_task_with_a_naive_not_before_fails_only_its_own_message(bulkhead: Bulkhead) -> None:
     hook_id = bulkhead.hostile_hook().json()["id"]
     naive = datetime.now(UTC).replace(tzinfo=None).isoformat()
@@ -103,7 +102,6 @@ def test_a_task_with_a_naive_not_before_fails_only_its_own_message(bulkhead: Bul
     bulkhead.assert_invariant()
 
 
-@pytest.mark.xfail(strict=True, reason="attempt=-100 on a failing delivery: IndexError in settle fails the batch")
 def test_a_task_with_a_negative_attempt_fails_only_its_own_message(bulkhead: Bulkhead) -> None:
     hook_id = bulkhead.hostile_hook().json()["id"]
     bulkhead.receiver.statuses[bulkhead.hostile_path] = 500
@@ -115,7 +113,6 @@ def test_a_task_with_a_negative_attempt_fails_only_its_own_message(bulkhead: Bul
 # --- 2. A stored hook state that overflows ------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="disabled_until near datetime.max: OverflowError in triage fails the batch")
 def test_a_stored_disabled_until_at_the_end_of_time_fails_only_its_own_delivery(bulkhead: Bulkhead) -> None:
     end_of_time = datetime.max.replace(tzinfo=UTC) - timedelta(microseconds=1)
     stored_hostile(bulkhead, recent_failures=5, disabled_until=end_of_time)
@@ -123,7 +120,6 @@ def test_a_stored_disabled_until_at_the_end_of_time_fails_only_its_own_delivery(
     bulkhead.assert_invariant()
 
 
-@pytest.mark.xfail(strict=True, reason="a naive stored disabled_until: TypeError in alert_status fails the batch")
 def test_a_stored_naive_disabled_until_fails_only_its_own_delivery(bulkhead: Bulkhead) -> None:
     hook_id = bulkhead.hostile_hook().json()["id"]
     naive = (datetime.now(UTC) + timedelta(minutes=5)).replace(tzinfo=None).isoformat()  # as an older writer kept it
@@ -172,7 +168,6 @@ def _lambda_deadline(budget_s: float, handler: Any) -> Any:
     return run
 
 
-@pytest.mark.xfail(strict=True, reason="10 hung deliveries to one hook take 3 attempt timeouts: the Lambda's own")
 def test_one_hook_hanging_in_every_message_of_a_batch_does_not_outlive_the_lambda(
     bulkhead: Bulkhead, zoo: Zoo, short_timeout: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -184,7 +179,10 @@ def test_one_hook_hanging_in_every_message_of_a_batch_does_not_outlive_the_lambd
             QueueUrl=_ingest_url(bulkhead), MessageBody=json.dumps(_issue_envelope(bulkhead.hostile_project))
         )
     bulkhead._drain(_ingest_url(bulkhead), settings.INGEST_QUEUE, ingest.lambda_handler, rounds=2)
-    budget = settings.SENDER_FUNCTION.timeout_s * TIMEOUT_S / REQUEST_TIMEOUT_SECONDS
+    scale = TIMEOUT_S / REQUEST_TIMEOUT_SECONDS  # the function's timeout and the send window shrink with the attempt's
+    budget = settings.SENDER_FUNCTION.timeout_s * scale
+    service = wiring.delivery_sender()
+    service.policy = replace(service.policy, send_window_seconds=send_window(REQUEST_TIMEOUT_SECONDS) * scale)
     monkeypatch.setattr(
         neighbours, "sender", SimpleNamespace(lambda_handler=_lambda_deadline(budget, sender.lambda_handler))
     )
@@ -237,7 +235,6 @@ def test_the_key_limit_emulation_answers_as_dynamodb_does(dynamodb_key_limits: N
         dynamodb().get_item(TableName=settings.HOOKS_TABLE.name, Key={"pk": {"S": "x" * 2049}, "sk": {"S": "HOOK"}})
 
 
-@pytest.mark.xfail(strict=True, reason="a 2,040-char project path (allowed: 2,048) makes a scope key past 2 KB")
 def test_a_producer_path_within_the_contract_fails_only_its_own_event(
     bulkhead: Bulkhead, dynamodb_key_limits: None
 ) -> None:
@@ -248,7 +245,6 @@ def test_a_producer_path_within_the_contract_fails_only_its_own_event(
     bulkhead.assert_invariant(dead_lettered=rejected)
 
 
-@pytest.mark.xfail(strict=True, reason="1,100 two-byte characters: under 2,048 characters, past 2,048 bytes")
 def test_a_producer_path_of_multibyte_characters_fails_only_its_own_event(
     bulkhead: Bulkhead, dynamodb_key_limits: None
 ) -> None:
@@ -259,7 +255,6 @@ def test_a_producer_path_of_multibyte_characters_fails_only_its_own_event(
     bulkhead.assert_invariant(dead_lettered=rejected)
 
 
-@pytest.mark.xfail(strict=True, reason="event_uuid past 2 KB: the batch's one shared BatchGetItem fails")
 def test_a_task_whose_event_uuid_is_too_long_for_a_key_fails_only_its_own_message(
     bulkhead: Bulkhead, dynamodb_key_limits: None
 ) -> None:
@@ -305,7 +300,6 @@ def slow_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 SLOW_HOOKS = 8
 
 
-@pytest.mark.xfail(strict=True, reason="hung lookups of one tenant's names hold every getaddrinfo executor thread")
 def test_one_tenants_slow_dns_does_not_starve_a_neighbours_lookup(
     bulkhead: Bulkhead, short_timeout: None, slow_dns: Any
 ) -> None:
@@ -356,7 +350,6 @@ def echo_receiver() -> Iterator[str]:
     server.shutdown()
 
 
-@pytest.mark.xfail(strict=True, reason="response body and headers are logged unscrubbed: an echoing receiver leaks")
 def test_a_receiver_echoing_the_request_does_not_put_secrets_in_the_log(bulkhead: Bulkhead, echo_receiver: str) -> None:
     token, header_value = "red-Team-Token-0451", "red-Team-Header-0452"
     answer = bulkhead.hostile_hook(
@@ -382,7 +375,6 @@ def test_a_receiver_echoing_the_request_does_not_put_secrets_in_the_log(bulkhead
 # hook_store.py; the missing bulkhead is the sender's and the fan-out's.)
 
 
-@pytest.mark.xfail(strict=True, reason="a sealed token that cannot be opened raises out of many_read: batch fails")
 def test_a_hook_whose_sealed_token_cannot_be_opened_fails_only_its_own_delivery(bulkhead: Bulkhead) -> None:
     hook_id = bulkhead.hostile_hook(token="a-token-to-seal").json()["id"]
     bulkhead.stack.client("dynamodb").update_item(
@@ -398,7 +390,6 @@ def test_a_hook_whose_sealed_token_cannot_be_opened_fails_only_its_own_delivery(
     assert log["response_status"] == "internal error"
 
 
-@pytest.mark.xfail(strict=True, reason="a hook item with a kind it cannot parse raises out of many_read")
 def test_a_hook_item_that_does_not_parse_fails_only_its_own_delivery(bulkhead: Bulkhead) -> None:
     hook_id = bulkhead.hostile_hook().json()["id"]
     bulkhead.stack.client("dynamodb").update_item(
@@ -412,7 +403,6 @@ def test_a_hook_item_that_does_not_parse_fails_only_its_own_delivery(bulkhead: B
     bulkhead.assert_invariant()
 
 
-@pytest.mark.xfail(strict=True, reason="a routing entry it cannot parse fails scope_routes: the whole ingest batch")
 def test_a_routing_entry_that_does_not_parse_fails_only_its_own_hook(bulkhead: Bulkhead) -> None:
     hook_id = bulkhead.hostile_hook().json()["id"]
     bulkhead.stack.client("dynamodb").update_item(
@@ -426,7 +416,6 @@ def test_a_routing_entry_that_does_not_parse_fails_only_its_own_hook(bulkhead: B
     bulkhead.assert_invariant()
 
 
-@pytest.mark.xfail(strict=True, reason="the rate-limit counter's key is built from the namespace path, unbounded")
 def test_a_hook_with_a_long_namespace_path_fails_only_its_own_delivery(
     bulkhead: Bulkhead, dynamodb_key_limits: None
 ) -> None:
@@ -461,7 +450,6 @@ def _memory_limit(limit_mb: int, handler: Any) -> Any:
     return run
 
 
-@pytest.mark.xfail(strict=True, reason="scrub() compounds url variable placeholders: 300 M chars for one delivery")
 def test_url_variables_that_name_each_other_do_not_blow_up_the_log(
     bulkhead: Bulkhead, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -574,7 +562,6 @@ def shared_front(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Any
     _rebuild()
 
 
-@pytest.mark.xfail(strict=True, reason="httpcore pools by address, not SNI: a tenant's verified connection is reused")
 def test_a_connection_verified_for_one_tenants_name_never_carries_anothers_delivery(
     bulkhead: Bulkhead, slow_dns: Any, shared_front: Any
 ) -> None:

@@ -7,15 +7,16 @@ before the rule, or written by a bug would be): containment must not depend on v
 from __future__ import annotations
 
 import json
-import zlib
-from datetime import UTC, datetime
+import secrets
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hookline.adapters.delivery_store import LOG_BLOB_LIMIT, DeliveryStore
+from hookline.adapters.delivery_store import LOG_BLOB_LIMIT, DeliveryStore, payload_key
 from hookline.adapters.hook_store import HookStore
 from hookline.domain.delivery import DeliveryLog, DeliveryResult, DeliveryTask, idempotency_key
 from hookline.domain.events import HookKind
+from hookline.domain.hook_state import HookState
 from hookline.services.delivery import QueuedTask
 from hookline.wiring import delivery_sender
 from tests.adversarial.neighbours import Bulkhead, assert_no_secret, push_payload
@@ -65,7 +66,7 @@ def test_1_a_hook_that_cannot_be_sent_fails_only_its_own_delivery(bulkhead: Bulk
 
 def test_3_a_log_item_stays_under_the_item_limit_whatever_the_receiver_and_template(bulkhead: Bulkhead) -> None:
     now = datetime.now(UTC)
-    noise = zlib.compress(bytes(range(256)) * 512).hex()  # incompressible text
+    noise = secrets.token_hex(60_000)  # 120 KB of text that compresses only to half
     result = DeliveryResult(
         0.5,
         status_code=200,
@@ -136,3 +137,56 @@ def _item_size(item: dict) -> int:
         return 1
 
     return sum(len(name.encode()) + size(value) for name, value in item.items())
+
+
+def test_9_a_parked_delivery_keeps_its_payload_past_the_payloads_own_ttl(bulkhead: Bulkhead) -> None:
+    hook_id = bulkhead.hostile_hook().json()["id"]
+    store, deliveries = HookStore(), DeliveryStore()
+    assert store.replace_state(hook_id, HookState(), HookState(40))  # disabled for good: its deliveries are parked
+    now = datetime.now(UTC)
+    body = json.dumps(push_payload(bulkhead.hostile_project, blob="x" * 20_000))  # over the inline size
+    deliveries.write_items([deliveries.payload_item("ev-parked", "Push Hook", body, now)])
+    task = DeliveryTask(
+        hook_id=hook_id,
+        event_uuid="ev-parked",
+        event_name="Push Hook",
+        idempotency_key=idempotency_key("ev-parked", hook_id),
+        queued_at=now,
+    )
+    assert delivery_sender().deliver([QueuedTask(task, "m", "rh", 1)]).parked == 1
+
+    deliveries.delete_items([payload_key("ev-parked")])  # the payload's TTL ran out days ago
+    assert store.replace_state(hook_id, HookState(40), HookState())  # the owner repaired the receiver
+    since = (now - timedelta(minutes=1)).isoformat()
+    assert bulkhead.request("POST", f"/{hook_id}/recover", json={"since": since}).json()["recovered"] == 1
+    bulkhead.run()  # the recovered delivery goes in the same sender batch as the scenario's two pushes
+
+    bulkhead.assert_invariant()
+    recovered = [r for r in bulkhead.receiver.to(bulkhead.hostile_path) if r.body == body.encode()]
+    assert len(recovered) == 1
+
+
+def test_3_an_entry_cut_down_to_fit_is_marked_and_is_not_resent(bulkhead: Bulkhead) -> None:
+    hook_id = bulkhead.hostile_hook().json()["id"]
+    noise = secrets.token_hex(600_000)  # 1.2 MB of text that compresses only to half
+    result = DeliveryResult(0.1, status_code=500)
+    log = DeliveryLog(
+        hook_id=hook_id,
+        hook_kind=HookKind.PROJECT,
+        trigger="push_hooks",
+        url=bulkhead.receiver.url(bulkhead.hostile_path),
+        request_headers={},
+        request_data=noise,
+        event_uuid="ev-huge",
+        idempotency_key=idempotency_key("ev-huge", hook_id),
+        attempt=1,
+        created_at=datetime.now(UTC),
+        result=result,
+    )
+    (item,) = DeliveryStore().log_items([log])
+    assert _item_size(item) < ITEM_LIMIT
+    DeliveryStore().write_items([item])
+    (entry,) = bulkhead.request("GET", f"/{hook_id}/events").json()
+    answer = bulkhead.request("POST", f"/{hook_id}/events/{entry['id']}/resend")
+    assert answer.status_code == 422 and "too large" in answer.text
+    assert bulkhead.receiver.to(bulkhead.hostile_path) == []

@@ -65,7 +65,7 @@ def _payloads_from_items(items: list[dict[str, Any]]) -> dict[str, str]:
     }
 
 
-def _payload_key(event_uuid: str) -> dict[str, Any]:
+def payload_key(event_uuid: str) -> dict[str, Any]:
     return to_item({_TABLE.partition_key: f"EVENT#{event_uuid}", _TABLE.sort_key: "PAYLOAD"})
 
 
@@ -108,7 +108,7 @@ class DeliveryStore:
         if len(compressed) > PAYLOAD_BLOB_LIMIT:
             raise PayloadTooLarge(f"the payload is too large to store ({len(compressed)} bytes compressed)")
         return {
-            **_payload_key(event_uuid),
+            **payload_key(event_uuid),
             **to_item(
                 {
                     "event_name": event_name,
@@ -126,7 +126,7 @@ class DeliveryStore:
     def payloads_read(self, event_uuids: Iterable[str]) -> BatchRead[dict[str, str]]:
         """``get_payloads`` as a read that can share its BatchGetItem with another table's. Strongly consistent: the
         sender reads payloads moments after fan-out wrote them."""
-        keys = [_payload_key(event_uuid) for event_uuid in dict.fromkeys(event_uuids)]
+        keys = [payload_key(event_uuid) for event_uuid in dict.fromkeys(event_uuids)]
         return BatchRead(self.table_name, keys, _payloads_from_items, consistent=True)
 
     # --- logs ------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
@@ -28,6 +29,7 @@ from hookline.domain.hook_state import HookState
 from hookline.domain.hooks import ITEM_INVALID, SECRETS_UNREADABLE, SYSTEM_SCOPE, Hook, RouteEntry
 
 _TABLE = settings.HOOKS_TABLE
+logger = Logger(service=settings.SERVICE_NAME)
 
 
 def _hook_key(hook_id: int) -> dict[str, Any]:
@@ -192,6 +194,15 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | set):
         return [_plain(inner) for inner in value]
     return value
+
+
+def _route_entry(scope_key: str, name: str, value: Any) -> RouteEntry | None:
+    """A hook's routing entry, or None when it cannot be read: that hook alone misses the event (logged)."""
+    try:
+        return RouteEntry.model_validate(value)
+    except ValueError:
+        logger.warning("Unreadable routing entry; the hook is skipped", extra={"scope": scope_key, "entry": name})
+        return None
 
 
 def _route_value(entry: RouteEntry) -> dict[str, Any]:
@@ -418,9 +429,9 @@ class HookStore:
             values = _plain(from_item(item))
             key = values[_TABLE.partition_key].removeprefix("SCOPE#")
             entries = {
-                int(name[1:]): RouteEntry.model_validate(value)
+                int(name[1:]): entry
                 for name, value in values.items()
-                if name.startswith("h") and name[1:].isdigit()
+                if name.startswith("h") and name[1:].isdigit() and (entry := _route_entry(key, name, value)) is not None
             }
             routes[key] = ScopeRoutes(key, entries, values.get("alias"))
         return routes

@@ -98,6 +98,7 @@ HOOK_LIMITS = {HookKind.PROJECT: settings.MAX_PROJECT_HOOKS, HookKind.GROUP: set
 LogsWithPayloads = list[tuple[dict[str, Any], str | None]]  # a log item and its event's stored payload
 LogItems = list[dict[str, Any]]
 URL_CHANGED = "The hook URL has changed, and this log entry cannot be retried"
+TRUNCATED = "This log entry was too large to keep whole, and cannot be retried"
 HOOK_DISABLED = "Hook disabled"
 #: The url variable and custom header endpoints: the hook field, its checker, and GitLab's 404 label.
 PAIR_FIELDS: dict[str, tuple[Callable[[dict[str, str]], dict[str, str]], str]] = {
@@ -269,6 +270,8 @@ class HookAdmin:
         """Send a logged request again (same Idempotency-Key, not forced); the receiver's status code."""
         hook = self.get(namespace, hook_id)
         log = self._log(hook, event_id)
+        if log.get("truncated"):
+            raise ApiError(422, message=TRUNCATED)
         if log["url"] != masked_url(hook.url) or log.get("url_hash", "") != (current_url_hash(hook) or ""):
             raise ApiError(422, message=URL_CHANGED)
         now = self.clock()
@@ -333,6 +336,7 @@ class HookAdmin:
         parked = self.deliveries.parked(hook.id, since, until or now)
         chosen = parked[:RECOVER_LIMIT]
         fresh = {"attempt": 1, "queued_at": now, "not_before": None}
+        self.deliveries.restore_payloads([key for key, _, _ in chosen], now)  # a parked delivery keeps its payload
         send_messages(
             self.delivery_queue_url,
             [
