@@ -24,6 +24,7 @@ stuck (still on a queue once the run settled or ran out of time).
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import math
 import os
@@ -294,6 +295,26 @@ class SharedClock:
 
 
 # --- the sender in a child process -----------------------------------------------------------------------------------
+class OneReceiveAtATime:
+    """An SQS client whose ReceiveMessage calls take a file lock shared by the sender children.
+
+    moto's ReceiveMessage is not atomic: two at once can both take the same visible message (seen here as one message
+    sent by two children, and as moto's own "Set changed size during iteration"). SQS hides a received message from
+    other consumers; the lock gives moto that, so duplicates come from what the tier does, not from the emulator.
+    """
+
+    def __init__(self, sqs: Any, lock_path: Path) -> None:
+        self.sqs, self.lock_path = sqs, lock_path
+
+    def receive_message(self, **kwargs: Any) -> Any:
+        with open(self.lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self.sqs.receive_message(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.sqs, name)
+
+
 def sender_child(journal_path: str, clock_path: str) -> None:
     """Poll the delivery queue and invoke the real sender handler, a batch at a time, until stdin closes.
 
@@ -320,7 +341,7 @@ def sender_child(journal_path: str, clock_path: str) -> None:
 
     def handler(event: dict[str, Any], context: Any) -> Any:
         records = event["Records"]
-        write({"open": [[record["receiptHandle"], record["body"]] for record in records]})
+        write({"open": [[r["receiptHandle"], r["body"], r["messageId"], _receives(r)] for r in records]})
         try:
             return sender.lambda_handler(event, context)
         except Exception as error:
@@ -328,7 +349,8 @@ def sender_child(journal_path: str, clock_path: str) -> None:
             visible_now(sqs, url, [record["receiptHandle"] for record in records])
             raise
 
-    poller = SqsPoller("SenderFunction", sqs, url, settings.DELIVERY_QUEUE, handler)
+    poller = SqsPoller("SenderFunction", OneReceiveAtATime(sqs, Path(clock_path).with_name("receive.lock")), url,
+                       settings.DELIVERY_QUEUE, handler)  # fmt: skip
 
     def watch_stdin() -> None:
         sys.stdin.read()
@@ -376,8 +398,8 @@ class SenderChild:
                     if current:
                         found.append(f"{current} open")
                     number += 1
-                    hit = any(key in keys_of(body) for _, body in entry["open"])
-                    current = f"{self.journal.stem}#{number}" if hit else ""
+                    hits = [f"{m[2][:8]}/r{m[3]}" for m in entry["open"] if key in keys_of(m[1])]  # message/receive
+                    current = f"{self.journal.stem}#{number} {hits[0]}" if hits else ""
                 elif current:
                     found.append(f"{current} {'done' if 'done' in entry else 'raised'}")
                     current = ""
@@ -392,6 +414,10 @@ class SenderChild:
         for pipe in (self.child.process.stdin, self.child.process.stdout):
             if pipe is not None:
                 pipe.close()
+
+
+def _receives(record: dict[str, Any]) -> str:
+    return str(record.get("attributes", {}).get("ApproximateReceiveCount", ""))
 
 
 def visible_now(sqs: Any, url: str, handles: list[str]) -> None:
@@ -427,6 +453,8 @@ class Figures:
     in_flight_at_kills: set[str] = field(default_factory=set)
     #: Duplicates of deliveries not in flight at a kill: the statuses received and the sender batches that had them.
     unexplained_duplicates: dict[str, str] = field(default_factory=dict)
+    #: At the end, undelivered flaky deliveries by hook: how many, and the hook as the API shows it.
+    pending_by_hook: dict[int, str] = field(default_factory=dict)
     down_hooks_disabled: bool = False  # the API showed the closed receiver's hooks disabled before it came back
     kills: int = 0
     handler_errors: list[str] = field(default_factory=list)
@@ -455,6 +483,7 @@ class Figures:
             f" deliveries in flight at {self.kills} kill(s); {sum(self.duplicates.values())} 2xx answers)",
             *(f"  not from a kill: {key} {how}" for key, how in self.unexplained_duplicates.items()),
             f"stuck                   {self.stuck} message(s), {len(self.stuck_keys)} deliveries",
+            *(f"  flaky, not delivered: hook {hook}: {how}" for hook, how in self.pending_by_hook.items()),
             f"unexpected keys         {len(self.unexpected)}",
             f"receiver down           its hooks disabled before it came back: {self.down_hooks_disabled}",
             f"sender handler errors   {len(self.handler_errors)}",
@@ -497,6 +526,7 @@ class ChaosRun:
         self._pace = threading.Event()
         self._rate = 0.0
         self._settle_at = 0.0
+        self._delivered = 0
         self._quiet_checks = 0
         self._next_parked_read = 0.0
         self._dead_letters_seen = 0
@@ -604,10 +634,15 @@ class ChaosRun:
                 return child, batch
         return None
 
+    def hook_path(self, hook: Hooked) -> str:
+        project = self.project(hook.tenant)
+        namespace = quote(project if hook.project else project.split("/")[0], safe="")
+        return f"/{'projects' if hook.project else 'groups'}/{namespace}/hooks/{hook.hook_id}"
+
     def down_hooks_disabled(self) -> bool:
         """Whether the API shows every hook of the closed receiver disabled."""
         for hook in (h for h in self.hooks if h.flapping):
-            answer = self.api.get(f"/projects/{quote(self.project(hook.tenant), safe='')}/hooks/{hook.hook_id}")
+            answer = self.api.get(self.hook_path(hook))
             if answer.json().get("alert_status") == "executable":
                 return False
         return True
@@ -726,9 +761,10 @@ class ChaosRun:
     def settle(self) -> bool:
         """One step once everything was fed: account, move the clock on, and tell whether the run has settled.
 
-        Retries and holds come due faster and faster (the clock's rate doubles each second). The clock may not pass
-        60 h while a flaky delivery is pending (it would expire), then it runs past the maximum age: the gone hook's
-        deliveries expire, and so do doomed ones whose retries the hook's disable windows pushed past it."""
+        Retries and holds come due faster and faster: the clock's rate doubles each second in which no delivery got
+        through (the senders keep up), up to ``settle_rate``. It may not pass 60 h while a flaky delivery is pending
+        (it would expire), then it runs past the maximum age: the gone hook's deliveries expire, and so do doomed ones
+        whose retries the hook's disable windows pushed past it."""
         now = time.monotonic()
         pending = self.pending()
         flaky = sum(self.kind(key) == "flaky" for key in pending)
@@ -743,7 +779,10 @@ class ChaosRun:
             flaky = sum(self.kind(key) == "flaky" for key in pending)
         limit = (MAX_AGE - timedelta(hours=12) if flaky else MAX_AGE + timedelta(hours=2)).total_seconds()
         elapsed, self._settle_at = now - (self._settle_at or now), now
-        self._rate = min(max(self._rate * 2 ** min(elapsed, 4), self.config.feed_rate), self.config.settle_rate)
+        delivered = len(self.receivers.delivered())
+        if not flaky or delivered == self._delivered:  # nothing comes through: what is left waits for the clock
+            self._rate = min(max(self._rate * 2 ** min(elapsed, 4), self.config.feed_rate), self.config.settle_rate)
+        self._delivered = delivered
         step = min(self._rate * elapsed, max(limit - self.virtual_s, 0))
         if step:
             self.advance(step)
@@ -813,6 +852,11 @@ class ChaosRun:
             figures.unexpected = sorted(key for key in self.receivers.answers if key not in self.expected)
             figures.faults = Counter({fault.value: n for fault, n in self.receivers.faults.items()})
         figures.requests = sum(figures.faults.values())
+        waiting = Counter(self.expected[key] for key in self.pending() if self.kind(key) == "flaky")
+        for hook in (h for h in self.hooks if h.hook_id in waiting):
+            shown = self.api.get(self.hook_path(hook)).json()
+            state = {name: shown.get(name) for name in ("alert_status", "disabled_until")}
+            figures.pending_by_hook[hook.hook_id] = f"{waiting[hook.hook_id]} (flapping: {hook.flapping}, {state})"
         figures.virtual_hours = self.virtual_s / 3600
         self.api.close()
 
