@@ -6,8 +6,9 @@ processes (``python -m infra.local.chaos sender JOURNAL CLOCK``), each an SQS po
 ``hookline.handlers.sender.lambda_handler``. What is done to it:
 
 - receivers fail ``failure_rate`` of the requests in mixed ways: 500, 429 with Retry-After, connection reset after the
-  request was read, 404, a slow 503, and a few answers that stall past the sender's timeout; some deliveries always
-  fail (they run out of retries) and one hook always answers 410 (its deliveries expire);
+  request was read, 404, a slow 503, and some answers that stall past the senders' timeout (shortened to 2 s through
+  HOOKLINE_REQUEST_TIMEOUT_SECONDS); some deliveries always fail (they run out of retries, or their retries are pushed
+  past the maximum age by the hook's disable windows) and one hook always answers 410 (its deliveries expire);
 - a sender child is SIGKILLed while it is sending (a tripwire holds one request's answer until the child is dead),
   and a fresh one is started;
 - one receiver's port closes (connection refused) until its hooks are disabled, then opens again.
@@ -52,7 +53,7 @@ import httpx
 
 from hookline import settings
 from hookline.clock import CLOCK
-from hookline.domain.delivery import REQUEST_TIMEOUT_SECONDS, idempotency_key, parse_delivery_message
+from hookline.domain.delivery import idempotency_key, parse_delivery_message
 from infra.local.child import ROOT, ChildServer, ignore_interrupts
 from infra.local.http_server import LoopbackHTTPServer
 from infra.local.lambda_runtime import SqsPoller
@@ -75,7 +76,8 @@ class ChaosConfig:
     wave_events: int = 100
     senders: int = 3
     kills: int = 3
-    timeouts: int = 3  # answers that stall past the sender's timeout (each holds one sender batch that long)
+    timeouts: int = 30  # answers that stall past the sender's timeout (each holds one sender batch that long)
+    timeout_s: float = 2.0  # the senders' request timeout (HOOKLINE_REQUEST_TIMEOUT_SECONDS), short
     failure_rate: float = 0.30
     doomed_share: float = 0.01  # deliveries whose every attempt fails: they run out of retries
     down_hooks: int = 2  # tenants whose first project hook is on the receiver that goes down
@@ -83,7 +85,7 @@ class ChaosConfig:
     seed: int = 10
     feed_rate: float = 300.0  # virtual seconds per real second while events are fed
     settle_rate: float = 5 * 3600.0  # at most this many virtual seconds per real second once every event was fed
-    deadline_s: float = 540.0
+    deadline_s: float = 570.0
 
     @property
     def hooks_per_tenant(self) -> int:
@@ -101,7 +103,7 @@ SMALL = ChaosConfig(
     wave_events=20,
     senders=2,
     kills=1,
-    timeouts=1,
+    timeouts=3,
     down_hooks=1,
     gone_every=8,
     deadline_s=100,
@@ -140,7 +142,8 @@ class _QuietServer(LoopbackHTTPServer):
 class FaultyReceivers:
     """Loopback receivers that fail on purpose. Records, per Idempotency-Key, the status of each answer (0: none)."""
 
-    def __init__(self, failure_rate: float, seed: int, timeouts: int) -> None:
+    def __init__(self, failure_rate: float, seed: int, timeouts: int, stall_s: float) -> None:
+        self.stall_s = stall_s
         self.failure_rate = failure_rate
         self.rng = random.Random(seed)
         self.timeouts_left = timeouts
@@ -216,7 +219,7 @@ class FaultyReceivers:
                 elif fault is Fault.SLOW:
                     time.sleep(SLOW_ANSWER_S)  # the receiver's own slowness, not the test's waiting
                 elif fault is Fault.TIMEOUT:
-                    time.sleep(REQUEST_TIMEOUT_SECONDS + 1)
+                    time.sleep(receivers.stall_s)
                 if fault in (Fault.RESET, Fault.TIMEOUT):
                     receivers.note(key, 0)
                     self._reset()
@@ -510,7 +513,7 @@ class ChaosRun:
         self.sqs = stack.client("sqs")
         self.delivery_url = stack.environment[settings.DELIVERY_QUEUE.env_var]
         self.ingest_url = stack.environment[settings.INGEST_QUEUE.env_var]
-        self.receivers = FaultyReceivers(config.failure_rate, config.seed, config.timeouts)
+        self.receivers = FaultyReceivers(config.failure_rate, config.seed, config.timeouts, config.timeout_s + 1)
         self.clock = SharedClock(workdir / "clock")
         self.rng = random.Random(config.seed)
         self.tag = uuid.uuid4().hex[:6]
@@ -570,7 +573,7 @@ class ChaosRun:
         self._started += 1
         journal = self.workdir / f"sender-{self._started}.jsonl"
         journal.touch()
-        env = {**os.environ, **self.stack.environment}
+        env = {**os.environ, **self.stack.environment, settings.REQUEST_TIMEOUT_ENV: str(self.config.timeout_s)}
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "functions"), str(ROOT), env.get("PYTHONPATH", "")])
         child = ChildServer("infra.local.chaos", "sender", str(journal), str(self.clock.path), env=env, timeout=15)
         self.children.append(SenderChild(child, journal))
