@@ -530,6 +530,8 @@ class ChaosRun:
         self._rate = 0.0
         self._settle_at = 0.0
         self._delivered = 0
+        self._next_rate_look = 0.0
+        self._last_fed_s = 0.0
         self._quiet_checks = 0
         self._next_parked_read = 0.0
         self._dead_letters_seen = 0
@@ -612,6 +614,7 @@ class ChaosRun:
         poller = SqsPoller("IngestFunction", self.sqs, self.ingest_url, settings.INGEST_QUEUE, ingest.lambda_handler)
         while poller.poll_once():
             pass
+        self._last_fed_s = self.virtual_s
 
     # --- faults --------------------------------------------------------------------------------------------------
     def kill_a_sender(self) -> None:
@@ -764,10 +767,10 @@ class ChaosRun:
     def settle(self) -> bool:
         """One step once everything was fed: account, move the clock on, and tell whether the run has settled.
 
-        Retries and holds come due faster and faster: the clock's rate doubles each second in which no delivery got
-        through (the senders keep up), up to ``settle_rate``. It may not pass 60 h while a flaky delivery is pending
-        (it would expire), then it runs past the maximum age: the gone hook's deliveries expire, and so do doomed ones
-        whose retries the hook's disable windows pushed past it."""
+        The clock's rate doubles each second in which no delivery got through and halves in one where some did (the
+        senders' pace), between ``feed_rate`` and ``settle_rate``; it stops 2 h past the maximum age of the last
+        delivery fed. Flaky deliveries get through; the gone hook's deliveries expire, and so may doomed ones whose
+        retries the hook's disable windows (doubling with each failure) pushed past the maximum age."""
         now = time.monotonic()
         pending = self.pending()
         flaky = sum(self.kind(key) == "flaky" for key in pending)
@@ -780,12 +783,16 @@ class ChaosRun:
             self._next_parked_read = time.monotonic() + 3  # parked items are read often only when few are pending
             pending = self.pending()
             flaky = sum(self.kind(key) == "flaky" for key in pending)
-        limit = (MAX_AGE - timedelta(hours=12) if flaky else MAX_AGE + timedelta(hours=2)).total_seconds()
-        elapsed, self._settle_at = now - (self._settle_at or now), now
-        delivered = len(self.receivers.delivered())
-        if not flaky or delivered == self._delivered:  # nothing comes through: what is left waits for the clock
-            self._rate = min(max(self._rate * 2 ** min(elapsed, 4), self.config.feed_rate), self.config.settle_rate)
-        self._delivered = delivered
+        elapsed, self._settle_at = min(now - (self._settle_at or now), 1.0), now
+        if now >= self._next_rate_look:
+            self._next_rate_look = now + 1
+            delivered = len(self.receivers.delivered())
+            if flaky and delivered > self._delivered:
+                self._rate = max(self._rate / 2, self.config.feed_rate)
+            else:
+                self._rate = min(max(self._rate * 2, self.config.feed_rate), self.config.settle_rate)
+            self._delivered = delivered
+        limit = self._last_fed_s + (MAX_AGE + timedelta(hours=2)).total_seconds()
         step = min(self._rate * elapsed, max(limit - self.virtual_s, 0))
         if step:
             self.advance(step)
