@@ -62,6 +62,7 @@ from infra.local.stack import LocalStack
 
 TICK_S = 0.2
 GONE = -1  # the tenant of the hook that always answers 410
+FLOWING = 20  # deliveries a second: a backlog is flowing, the clock waits for the senders
 MAX_AGE = timedelta(hours=settings.DEFAULT_DELIVERY_MAX_AGE_HOURS)
 
 
@@ -85,7 +86,7 @@ class ChaosConfig:
     seed: int = 10
     feed_rate: float = 300.0  # virtual seconds per real second while events are fed
     settle_rate: float = 5 * 3600.0  # at most this many virtual seconds per real second once every event was fed
-    deadline_s: float = 570.0
+    deadline_s: float = 600.0
 
     @property
     def hooks_per_tenant(self) -> int:
@@ -767,27 +768,27 @@ class ChaosRun:
     def settle(self) -> bool:
         """One step once everything was fed: account, move the clock on, and tell whether the run has settled.
 
-        The clock's rate doubles each second in which no delivery got through and halves in one where some did (the
-        senders' pace), between ``feed_rate`` and ``settle_rate``; it stops 2 h past the maximum age of the last
-        delivery fed. Flaky deliveries get through; the gone hook's deliveries expire, and so may doomed ones whose
-        retries the hook's disable windows (doubling with each failure) pushed past the maximum age."""
+        The clock's rate doubles each second in which few deliveries got through and halves in one where a backlog
+        flowed (the senders' pace), between ``feed_rate`` and ``settle_rate``; it stops 2 h past the maximum age of
+        the last delivery fed. Flaky deliveries get through; the gone hook's deliveries expire, and so may doomed ones
+        whose retries the hook's disable windows (doubling with each failure) pushed past the maximum age."""
         now = time.monotonic()
         pending = self.pending()
         flaky = sum(self.kind(key) == "flaky" for key in pending)
-        if pending and now >= self._next_parked_read and (flaky < 50 or now >= self._next_parked_read + 15):
+        if pending and now >= self._next_parked_read:
             self.read_parked(pending)
             dlq = self.stack.environment[settings.DELIVERY_QUEUE.dlq_env_var]
             ingest_dlq = self.stack.environment[settings.INGEST_QUEUE.dlq_env_var]
             if self.queue_depth(dlq, ingest_dlq) > self._dead_letters_seen:
                 self.read_dead_letters()
-            self._next_parked_read = time.monotonic() + 3  # parked items are read often only when few are pending
+            self._next_parked_read = time.monotonic() + 10  # a Query per hook: moto is busy enough
             pending = self.pending()
             flaky = sum(self.kind(key) == "flaky" for key in pending)
         elapsed, self._settle_at = min(now - (self._settle_at or now), 1.0), now
         if now >= self._next_rate_look:
             self._next_rate_look = now + 1
             delivered = len(self.receivers.delivered())
-            if flaky and delivered > self._delivered:
+            if flaky and delivered - self._delivered >= FLOWING:
                 self._rate = max(self._rate / 2, self.config.feed_rate)
             else:
                 self._rate = min(max(self._rate * 2, self.config.feed_rate), self.config.settle_rate)
