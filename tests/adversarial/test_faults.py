@@ -15,6 +15,7 @@ from infra.local.stack import LocalStack
 
 @pytest.fixture(scope="module")
 def figures(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Figures:
+    """One run for the module, on the session's stack (its pollers stopped: the run has sender children of its own)."""
     stack.stop_pollers()
     stack.drain_queues()
     try:
