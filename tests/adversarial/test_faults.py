@@ -36,14 +36,15 @@ def test_every_delivery_ends_delivered_parked_or_dead_lettered(figures: Figures)
 
 
 def test_flaky_deliveries_are_delivered_and_only_the_hopeless_are_parked(figures: Figures) -> None:
-    """Flaky receivers (and the one that went down) get all theirs; the always-failing ones run out of retries, the
-    hook that always answers 410 has its deliveries expire."""
-    assert figures.delivered == figures.kinds["flaky"]
+    """Flaky receivers (and the one that went down) get theirs, none expires; the always-failing ones run out of
+    retries, the hook that always answers 410 has its deliveries expire."""
+    unlucky = figures.parked_by_kind[("flaky", "exhausted")]  # failed all nine attempts at 30 %: about 1 in 50,000
+    assert figures.delivered + unlucky == figures.kinds["flaky"] and unlucky <= 1
     doomed = figures.parked_by_kind[("doomed", "exhausted")] + figures.parked_by_kind[("doomed", "expired")]
     assert figures.parked_by_kind[("doomed", "exhausted")] > 0  # the others' retries waited past the maximum age
     assert doomed == figures.kinds["doomed"]
     assert figures.parked_by_kind[("gone", "expired")] == figures.kinds["gone"] > 0
-    assert figures.parked == doomed + figures.kinds["gone"]
+    assert figures.parked == unlucky + doomed + figures.kinds["gone"]
     assert figures.dead_lettered == {}
 
 
