@@ -6,7 +6,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONPATH := functions:.
 LAYER_DIR := layers/build
 
-.PHONY: install run test test-unit test-integration test-infra test-e2e lint synth layer deploy bench clean
+.PHONY: install run test test-unit test-integration test-infra test-e2e lint synth layer deploy bench chaos clean
 
 $(VENV)/.installed: pyproject.toml layers/requirements.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -58,6 +58,9 @@ deploy: install layer
 
 bench: install
 	$(BIN)/python -m bench $(ARGS)
+
+chaos: $(VENV)/.installed
+	$(BIN)/python -m infra.local.chaos $(ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out $(LAYER_DIR)
