@@ -23,3 +23,12 @@ def receiver() -> Iterator[Receiver]:
     server = Receiver().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def quiet_stack(stack: LocalStack) -> Iterator[LocalStack]:
+    """The stack with no pollers running and every queue (and DLQ) empty, before and after."""
+    stack.stop_pollers()
+    stack.drain_queues()
+    yield stack
+    stack.drain_queues()

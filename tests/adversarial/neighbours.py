@@ -19,13 +19,17 @@ from typing import Any
 
 import httpx
 
-from hookline import settings
+from bench.meter import item_size
+from hookline import config, settings, wiring
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.handlers import ingest, sender
 from infra.local.lambda_runtime import LocalContext, sqs_event
 from infra.local.receiver import Receiver
 from infra.local.stack import LocalStack
 
+#: The request timeout of the scenarios that need one short (a hang then ends in a second).
+TIMEOUT_S = 1.0
+DYNAMODB_ITEM_LIMIT = 400 * 1024
 #: Sender batches run at most this many times per scenario (retries of the hostile hook come back within a second).
 MAX_SENDER_ROUNDS = 8
 
@@ -164,6 +168,21 @@ class Bulkhead:
 
     def hostile_logs(self, hook_id: int) -> list[dict[str, Any]]:
         return DeliveryStore().recent_logs(hook_id)
+
+
+def rebuild_services() -> None:
+    """Build the handlers' services again from the environment (after a setting changed)."""
+    for cached in (config.runtime_config, wiring.delivery_sender, wiring.hook_admin):
+        cached.cache_clear()
+
+
+def assert_items_under_limit(stack: LocalStack) -> None:
+    """Every item of both tables is under DynamoDB's item limit."""
+    dynamodb = stack.client("dynamodb")
+    for table in (settings.DELIVERIES_TABLE.name, settings.HOOKS_TABLE.name):
+        for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+            for item in page["Items"]:
+                assert item_size(item) < DYNAMODB_ITEM_LIMIT, (table, item.get("pk"), item.get("sk"))
 
 
 def secret_forms(secret: str) -> list[str]:

@@ -7,12 +7,9 @@ import asyncio
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
 
 import pytest
 
-from hookline import config, settings, wiring
 from hookline.adapters.http_client import (
     RESPONSE_HEADER_NAME_LIMIT,
     RESPONSE_HEADERS_BYTES_LIMIT,
@@ -27,14 +24,11 @@ from hookline.domain.delivery import (
     FailureKind,
 )
 from hookline.domain.url_policy import Allowlist
-from infra.local.stack import LocalStack
 from infra.local.zoo import HUGE_BODY_BYTES, Zoo
-from tests.adversarial.neighbours import Bulkhead, assert_no_secret
+from tests.adversarial.neighbours import TIMEOUT_S, Bulkhead, assert_items_under_limit, assert_no_secret
 
 #: The sender's timeout here: a hang or a trickle ends in about a second.
-TIMEOUT_S = 1.0
 SECRET = "zoo-Secret-Token-4711"
-DYNAMODB_ITEM_LIMIT = 400 * 1024
 
 
 @dataclass(frozen=True)
@@ -126,51 +120,6 @@ def test_the_whole_zoo_at_once_leaves_a_healthy_request_its_answer(zoo: Zoo) -> 
 
 
 # --- on the local stack ------------------------------------------------------------------------------------------
-@pytest.fixture
-def short_timeout(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The handlers' sender built with the zoo's short timeout, through the setting (and rebuilt after)."""
-    monkeypatch.setenv(settings.REQUEST_TIMEOUT_ENV, str(TIMEOUT_S))
-    _rebuild()
-    yield
-    monkeypatch.delenv(settings.REQUEST_TIMEOUT_ENV)
-    _rebuild()
-
-
-def _rebuild() -> None:
-    for cached in (config.runtime_config, wiring.delivery_sender, wiring.hook_admin):
-        cached.cache_clear()
-
-
-def _value_size(value: dict[str, Any]) -> int:
-    """An attribute value's size as DynamoDB counts it (strings and binaries by their bytes, numbers ~ digits / 2)."""
-    ((kind, inner),) = value.items()
-    if kind == "S":
-        return len(inner.encode())
-    if kind == "B":
-        return len(inner)
-    if kind == "N":
-        return len(str(Decimal(inner)).lstrip("-").replace(".", "")) // 2 + 2
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "M":
-        return 3 + sum(len(name.encode()) + _value_size(nested) + 1 for name, nested in inner.items())
-    if kind == "L":
-        return 3 + sum(_value_size(nested) + 1 for nested in inner)
-    if kind in ("SS", "NS", "BS"):
-        return sum(len(member) if isinstance(member, bytes) else len(member.encode()) for member in inner)
-    raise AssertionError(f"unknown attribute type {kind}")
-
-
-def item_size(item: dict[str, Any]) -> int:
-    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
-
-
-def assert_items_under_limit(stack: LocalStack) -> None:
-    dynamodb = stack.client("dynamodb")
-    for table in (settings.DELIVERIES_TABLE.name, settings.HOOKS_TABLE.name):
-        for page in dynamodb.get_paginator("scan").paginate(TableName=table):
-            for item in page["Items"]:
-                assert item_size(item) < DYNAMODB_ITEM_LIMIT, (table, item.get("pk"), item.get("sk"))
 
 
 #: The zoo in four scenarios of a few hostile hooks each (one scenario a behaviour would take over a minute).

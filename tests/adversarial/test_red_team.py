@@ -15,17 +15,14 @@ from typing import Any
 
 import pytest
 
-from hookline import config, settings, wiring
+from hookline import settings, wiring
 from hookline.domain.delivery import REQUEST_TIMEOUT_SECONDS, idempotency_key
 from hookline.domain.sending import send_window
 from hookline.handlers import ingest, sender
 from infra.local.zoo import Zoo
 from tests.adversarial import neighbours
-from tests.adversarial.neighbours import Bulkhead, envelope, push_payload
+from tests.adversarial.neighbours import TIMEOUT_S, Bulkhead, envelope, push_payload, rebuild_services
 from tests.adversarial.test_seen import stored_hostile
-
-#: The sender's per-attempt timeout in these tests; the Lambda's own timeout is scaled by the same factor.
-TIMEOUT_S = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -33,20 +30,6 @@ def zoo() -> Iterator[Zoo]:
     server = Zoo().start()
     yield server
     server.stop()
-
-
-def _rebuild() -> None:
-    for cached in (config.runtime_config, wiring.delivery_sender, wiring.hook_admin):
-        cached.cache_clear()
-
-
-@pytest.fixture
-def short_timeout(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv(settings.REQUEST_TIMEOUT_ENV, str(TIMEOUT_S))
-    _rebuild()
-    yield
-    monkeypatch.delenv(settings.REQUEST_TIMEOUT_ENV)
-    _rebuild()
 
 
 def _delivery_url(bulkhead: Bulkhead) -> str:
@@ -555,11 +538,11 @@ def shared_front(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Any
     server = loop.run_until_complete(asyncio.start_server(serve, "127.0.0.1", 0, ssl=context))
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    _rebuild()  # a sender whose clients trust the bundle
+    rebuild_services()  # a sender whose clients trust the bundle
     yield SimpleNamespace(port=server.sockets[0].getsockname()[1], seen=seen)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(5)
-    _rebuild()
+    rebuild_services()
 
 
 def test_a_connection_verified_for_one_tenants_name_never_carries_anothers_delivery(

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bench.meter import item_size
 from hookline.adapters.delivery_store import LOG_BLOB_LIMIT, DeliveryStore, payload_key
 from hookline.adapters.hook_store import HookStore
 from hookline.domain.delivery import DeliveryLog, DeliveryResult, DeliveryTask, idempotency_key
@@ -19,9 +20,7 @@ from hookline.domain.events import HookKind
 from hookline.domain.hook_state import HookState
 from hookline.services.delivery import QueuedTask
 from hookline.wiring import delivery_sender
-from tests.adversarial.neighbours import Bulkhead, assert_no_secret, push_payload
-
-ITEM_LIMIT = 400 * 1024
+from tests.adversarial.neighbours import DYNAMODB_ITEM_LIMIT, Bulkhead, assert_no_secret, push_payload
 
 
 def stored_hostile(bulkhead: Bulkhead, **fields: object) -> int:
@@ -91,7 +90,7 @@ def test_3_a_log_item_stays_under_the_item_limit_whatever_the_receiver_and_templ
     ]
     items = DeliveryStore().log_items(logs)
     assert all(len(item["blob"]["B"]) <= LOG_BLOB_LIMIT for item in items)
-    assert all(_item_size(item) < ITEM_LIMIT for item in items)
+    assert all(item_size(item) < DYNAMODB_ITEM_LIMIT for item in items)
     assert sum(len(item["statuses"]["L"]) for item in items) == 10  # every attempt kept, none lost
 
 
@@ -119,24 +118,6 @@ def test_9_a_payload_not_found_is_retried_never_dropped(bulkhead: Bulkhead) -> N
     assert report.dropped == 0 and report.retried == 1
     (log,) = bulkhead.hostile_logs(hook_id)
     assert log["response_status"] == "internal error"
-
-
-def _item_size(item: dict) -> int:
-    """DynamoDB's item size, near enough: attribute names plus the bytes of their values."""
-
-    def size(value: dict) -> int:
-        ((kind, inner),) = value.items()
-        if kind == "B":
-            return len(inner)
-        if kind in ("S", "N"):
-            return len(str(inner).encode())
-        if kind == "L":
-            return sum(size(v) + 1 for v in inner) + 3
-        if kind == "M":
-            return sum(len(k.encode()) + size(v) + 1 for k, v in inner.items()) + 3
-        return 1
-
-    return sum(len(name.encode()) + size(value) for name, value in item.items())
 
 
 def test_9_a_parked_delivery_keeps_its_payload_past_the_payloads_own_ttl(bulkhead: Bulkhead) -> None:
@@ -184,7 +165,7 @@ def test_3_an_entry_cut_down_to_fit_is_marked_and_is_not_resent(bulkhead: Bulkhe
         result=result,
     )
     (item,) = DeliveryStore().log_items([log])
-    assert _item_size(item) < ITEM_LIMIT
+    assert item_size(item) < DYNAMODB_ITEM_LIMIT
     DeliveryStore().write_items([item])
     (entry,) = bulkhead.request("GET", f"/{hook_id}/events").json()
     answer = bulkhead.request("POST", f"/{hook_id}/events/{entry['id']}/resend")

@@ -10,15 +10,6 @@ import pytest
 from infra.local.stack import LocalStack
 
 
-@pytest.fixture
-def quiet_stack(stack: LocalStack) -> Iterator[LocalStack]:
-    """The stack with no pollers running and every queue empty."""
-    stack.stop_pollers()
-    stack.drain_queues()
-    yield stack
-    stack.drain_queues()
-
-
 def poller(stack: LocalStack, name: str):
     return next(p for p in stack.pollers if p.name == name)
 
