@@ -107,20 +107,22 @@ class FanOut:
         messages: list[OutgoingMessage] = []
         all_inline = True
         for event in events:
-            try:
+            try:  # one producer's event must not fail the batch
                 hook_ids = matching_hook_ids(event, routes)
+                report.per_event[event.event_uuid] = hook_ids
+                if not hook_ids:  # nothing to store or send (and no compression spent on it)
+                    report.unmatched_events += 1
+                    continue
                 body = payload_text(event.payload)
-                payload_item = self.delivery_store.payload_item(event.event_uuid, event.event_type.name, body, now)
-            except Exception as error:  # one producer's event must not fail the batch
+                payload_items.append(
+                    self.delivery_store.payload_item(event.event_uuid, event.event_type.name, body, now)
+                )
+            except Exception as error:
                 reason = str(error) if isinstance(error, PayloadTooLarge) else "the event could not be fanned out"
                 logger.warning("Rejected event", extra={"reason": reason, "event_uuid": event.event_uuid})
                 self._dead_letter(json.dumps({"id": event.event_uuid, "detail-type": event.event_type.name}), reason)
+                report.per_event.pop(event.event_uuid, None)
                 continue
-            report.per_event[event.event_uuid] = hook_ids
-            if not hook_ids:
-                report.unmatched_events += 1
-                continue
-            payload_items.append(payload_item)
             inline = body if len(body.encode()) <= settings.INLINE_BODY_LIMIT else None
             all_inline = all_inline and inline is not None
             for start in range(0, len(hook_ids), settings.HOOKS_PER_MESSAGE):

@@ -38,12 +38,10 @@ from hookline.domain.hooks import (
     MAX_URL_LENGTH,
     Hook,
     InvalidHookField,
-    UrlTemplateError,
     check_custom_headers,
     check_token,
     check_url_text,
     check_url_variables,
-    interpolated_url,
     missing_keys_message,
     missing_url_keys,
     namespace_key,
@@ -420,17 +418,10 @@ def _checked(check: Callable[[T], T], value: T) -> T:
         raise ApiError(422, message={error.field: [error.message]}) from None
 
 
-def _filled_url(hook: Hook) -> str | None:
-    try:
-        return interpolated_url(hook.url, hook.url_variables)
-    except UrlTemplateError:
-        return None
-
-
 def _secrets_kept(old: Hook, new: Hook, sent: Collection[str]) -> Hook:
     """A new destination (the URL, or its variables filled in) does not inherit the old one's token, custom headers
     and url variables, unless the request sets them too (GitLab)."""
-    if new.url == old.url and _filled_url(new) == _filled_url(old):
+    if new.url == old.url and current_url_hash(new) == current_url_hash(old):
         return new
     cleared: dict[str, Any] = {"token": None, "custom_headers": {}, "url_variables": {}}
     return new.model_copy(update={name: value for name, value in cleared.items() if name not in sent})
