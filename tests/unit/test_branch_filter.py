@@ -3,6 +3,7 @@ import pytest
 from hookline.domain.branch_filter import (
     BranchFilterStrategy,
     InvalidBranchFilter,
+    InvalidWildcardFilter,
     branch_matches,
     branch_name,
     validate_branch_filter,
@@ -79,3 +80,66 @@ def test_a_pattern_that_is_not_utf8_is_refused_and_never_matches() -> None:
     assert branch_matches(R, "main\ud800", "main") is False
     assert branch_matches(R, "main", "main\ud800") is False  # a branch name RE2 cannot take
     assert branch_matches(W, "main*", "main\ud800") is True  # the wildcard scan takes any text
+
+
+@pytest.mark.parametrize(
+    ("sent", "saved"),
+    [
+        ("main", "main"),
+        ("release/*", "release/*"),
+        ("*-stable", "*-stable"),
+        ("*", "*"),
+        ("feature/**/x", "feature/**/x"),
+        ("  main  ", "main"),  # squished, as ActiveSupport's String#squish
+        ("\tmain\n", "main"),
+        ("\u3000main\u00a0", "main"),  # Unicode whitespace too
+        ("", ""),
+        ("   ", ""),  # blank after squishing: matches every branch
+        (None, None),
+        ("a" * 4000, "a" * 4000),
+        ("ünïcödé/ブランチ", "ünïcödé/ブランチ"),
+        ("v1.0@x", "v1.0@x"),
+    ],
+)
+def test_a_wildcard_is_saved_squished(sent: str | None, saved: str | None) -> None:
+    assert validate_branch_filter(W, sent) == saved
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "bad branch",  # a space stays after squishing
+        "main  dev",
+        "bad~name",
+        "a^b",
+        "a:b",
+        "a?b",
+        "[ab]",
+        "a\\b",
+        "a\x7fb",
+        "a\x01b",
+        "a..b",
+        ".hidden",
+        "dir/.hidden",
+        "x.lock",
+        "dir/x.lock/y",
+        "a//b",
+        "trailing/",
+        "/leading",
+        "trailing.",
+        "a@{b",
+        "HEAD",
+        "-dash",
+        "refs/heads/main",
+        "refs/remotes/origin/main",
+        "a" * 4001,
+    ],
+)
+def test_a_wildcard_that_is_no_branch_name_is_refused(pattern: str) -> None:
+    with pytest.raises(InvalidWildcardFilter):
+        validate_branch_filter(W, pattern)
+
+
+def test_the_regex_strategy_is_not_checked_as_a_branch_name() -> None:
+    assert validate_branch_filter(R, "^(feature|fix)/.+ [x]?$") == "^(feature|fix)/.+ [x]?$"
+    assert validate_branch_filter(R, "  main  ") == "  main  "  # not squished

@@ -10,6 +10,7 @@ Every filter is a tenant's, so matching is bounded whatever the pattern:
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from functools import lru_cache
 
@@ -33,6 +34,49 @@ class BranchFilterStrategy(StrEnum):
 
 class InvalidBranchFilter(ValueError):
     """The filter cannot be saved; the message says why."""
+
+
+class InvalidWildcardFilter(InvalidBranchFilter):
+    """A wildcard filter GitLab refuses: not a git branch name once each ``*`` stands for a character, or too long.
+    GitLab answers it with 422 ``Invalid branch filter given``."""
+
+
+#: Ruby's ``[[:space:]]`` (Unicode White_Space), which ``String#squish`` collapses.
+_WHITESPACE = re.compile(r"[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+#: Characters git refuses in a reference name: controls, DEL, space, ``~ ^ : \\ ? [`` and ``*`` (no glob in a branch).
+_BAD_REF_CHARACTER = re.compile(r"[\x00-\x20\x7f~^:\\?\[*]")
+#: GitLab's GitRefValidator refuses these prefixes before asking libgit2.
+_REFUSED_PREFIXES = ("refs/heads/", "refs/remotes/", "-")
+
+
+def squish(value: str) -> str:
+    """ActiveSupport's ``String#squish``: whitespace runs become one space, none (nor NUL, as Ruby's ``strip``) at
+    either end."""
+    return _WHITESPACE.sub(" ", value).strip(" \x00")
+
+
+def is_valid_branch_name(name: str) -> bool:
+    """GitLab's ``GitRefValidator``: libgit2's rules for ``refs/heads/<name>`` (no empty, ``.``-leading or
+    ``.lock``-ending component, no ``..`` or ``@{``, no trailing ``.`` or ``/``, none of the refused characters), and
+    not ``HEAD`` nor one of the refused prefixes."""
+    if not name or name == "HEAD" or name.startswith(_REFUSED_PREFIXES) or _BAD_REF_CHARACTER.search(name):
+        return False
+    if ".." in name or "@{" in name or name.endswith((".", "/")):
+        return False
+    return all(part and not part.startswith(".") and not part.endswith(".lock") for part in name.split("/"))
+
+
+def checked_wildcard(pattern: str | None) -> str | None:
+    """A wildcard filter as GitLab saves it: squished, then checked as a branch name with each ``*`` read as a
+    character; a blank filter is kept (it matches every branch)."""
+    if pattern is None:
+        return None
+    squished = squish(pattern)
+    if squished and not is_valid_branch_name(squished.replace("*", "x")):
+        raise InvalidWildcardFilter("is not a valid branch name")
+    if len(squished) > WILDCARD_MAX_LENGTH:
+        raise InvalidWildcardFilter(f"is longer than the allowed length of {WILDCARD_MAX_LENGTH} characters.")
+    return squished
 
 
 def branch_name(ref: str) -> str:
@@ -89,14 +133,14 @@ def wildcard_matches(pattern: str, name: str) -> bool:
     return True
 
 
-def validate_branch_filter(strategy: BranchFilterStrategy, pattern: str | None) -> None:
-    """Raise InvalidBranchFilter for a filter GitLab (or Hookline's bounds) refuses at save time."""
-    if not pattern:
-        return
-    if strategy is BranchFilterStrategy.WILDCARD and len(pattern) > WILDCARD_MAX_LENGTH:
-        raise InvalidBranchFilter(f"is too long (maximum is {WILDCARD_MAX_LENGTH} characters)")
-    if strategy is BranchFilterStrategy.REGEX:
+def validate_branch_filter(strategy: BranchFilterStrategy, pattern: str | None) -> str | None:
+    """The filter as it is saved (a wildcard squished); InvalidBranchFilter for one GitLab (or Hookline's bounds)
+    refuses at save time (InvalidWildcardFilter for a wildcard's)."""
+    if strategy is BranchFilterStrategy.WILDCARD:
+        return checked_wildcard(pattern)
+    if pattern and strategy is BranchFilterStrategy.REGEX:
         _compile_regex(pattern)
+    return pattern
 
 
 def branch_matches(strategy: BranchFilterStrategy, pattern: str | None, branch: str) -> bool:

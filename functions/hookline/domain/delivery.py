@@ -473,7 +473,10 @@ STATUS_CODES = frozenset(str(status.value) for status in HTTPStatus)
 
 
 def status_matches(response_status: str, wanted: frozenset[str]) -> bool:
-    """Whether a logged response_status is one of the codes or categories wanted ("internal error" is none)."""
+    """Whether a logged response_status is one of the codes or categories wanted ("internal error" is a
+    ``server_failure``, as in GitLab's filter, and no code)."""
+    if response_status == INTERNAL_ERROR_STATUS:
+        return "server_failure" in wanted
     if not response_status.isdigit():
         return False
     code = int(response_status)
