@@ -18,7 +18,7 @@ FILTERS: dict[str, dict[str, Any]] = {
     "/stable": {"push_events_branch_filter": "*-stable"},
     "/production": {"push_events_branch_filter": "production/*"},
     "/exact": {"push_events_branch_filter": "main"},
-    "/literal": {"push_events_branch_filter": "release-[0-9]?"},  # ? and [] are literal characters
+    "/literal": {"push_events_branch_filter": "release-(1.x)+"},  # ( ) . + are literal characters
     "/regex": {"push_events_branch_filter": "main", "branch_filter_strategy": "regex"},
     "/all": {"push_events_branch_filter": "main", "branch_filter_strategy": "all_branches"},
     "/tags": {"push_events_branch_filter": "*-stable", "push_events": False, "tag_push_events": True},
@@ -34,8 +34,8 @@ PUSHES: dict[str, set[str]] = {
     "domain": {"/regex", "/all"},  # regex is unanchored
     "mainline": {"/regex", "/all"},
     "Main": {"/all"},
-    "release-[0-9]?": {"/literal", "/all"},
-    "release-12": {"/all"},
+    "release-(1.x)+": {"/literal", "/all"},
+    "release-11x": {"/all"},
 }
 TAG = "refs/tags/v1.0.0"
 

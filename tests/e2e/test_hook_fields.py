@@ -75,13 +75,13 @@ def test_url_variables_and_custom_headers_are_sent_and_never_shown(
     # GitLab's validation answers
     too_many = [{"key": f"H{i}", "value": "v"} for i in range(21)]
     checks = [
-        (call("PUT", base, json={"custom_headers": too_many}), 422, {"message": {"custom_headers": ["must be a valid json schema"]}}),
-        (call("PUT", f"{base}/url_variables/1bad", json={"value": "v"}), 422, {"message": {"url_variables": ["must be a valid json schema"]}}),
-        (call("PUT", f"{base}/custom_headers/X-Long", json={"value": "v" * 2049}), 422, {"message": {"custom_headers": ["must be a valid json schema"]}}),
-        (call("DELETE", f"{base}/url_variables/seg"), 422, {"message": {"url": ['Invalid URL template. Missing keys: ["seg"]']}}),
+        (call("PUT", base, json={"custom_headers": too_many}), 422, {"error": "Custom headers validation failed"}),
+        (call("PUT", f"{base}/url_variables/1bad", json={"value": "v"}), 422, {"error": "Illegal key or value"}),
+        (call("PUT", f"{base}/custom_headers/X-Long", json={"value": "v" * 2049}), 422, {"error": "Illegal key or value"}),
+        (call("DELETE", f"{base}/url_variables/seg"), 422, {"error": "Could not unset variable"}),
         (call("DELETE", f"{base}/url_variables/nokey"), 404, {"message": "404 URL variable Not Found"}),
         (call("DELETE", f"{base}/custom_headers/nokey"), 404, {"message": "404 Custom header Not Found"}),
-        (call("POST", "", json={"url": "https://example.invalid/{x}"}), 422, {"message": {"url": ['Invalid URL template. Missing keys: ["x"]']}}),
+        (call("POST", "", json={"url": "https://example.invalid/{x}"}), 422, {"error": "Invalid url given"}),
         (call("PUT", f"{base}/url_variables/seg", json={}), 400, {"error": "value is missing"}),
     ]  # fmt: skip
     for answer, status, body in checks:

@@ -21,6 +21,7 @@ from hookline.domain.branch_filter import (
     WILDCARD_MAX_LENGTH,
     BranchFilterStrategy,
     InvalidBranchFilter,
+    InvalidWildcardFilter,
     validate_branch_filter,
 )
 from hookline.domain.delivery import (
@@ -98,11 +99,21 @@ LogItems = list[dict[str, Any]]
 URL_CHANGED = "The hook URL has changed, and this log entry cannot be retried"
 TRUNCATED = "This log entry was too large to keep whole, and cannot be retried"
 HOOK_DISABLED = "Hook disabled"
-#: The url variable and custom header endpoints: the hook field, its checker, and GitLab's 404 label.
-PAIR_FIELDS: dict[str, tuple[Callable[[dict[str, str]], dict[str, str]], str]] = {
-    "url_variables": (check_url_variables, "URL variable"),
-    "custom_headers": (check_custom_headers, "Custom header"),
+#: The url variable and custom header endpoints: the hook field, its checker, GitLab's 404 label and its 422 message
+#: when a key cannot be deleted.
+PAIR_FIELDS: dict[str, tuple[Callable[[dict[str, str]], dict[str, str]], str, str]] = {
+    "url_variables": (check_url_variables, "URL variable", "Could not unset variable"),
+    "custom_headers": (check_custom_headers, "Custom header", "Could not unset custom header"),
 }
+#: GitLab's answers to a hook that fails validation on save (``save_hook``): these fields have a fixed message; any
+#: other is ``{"message": {field: [messages]}}``.
+SAVE_ERRORS = {
+    "url": "Invalid url given",
+    "push_events_branch_filter": "Invalid branch filter given",
+    "custom_headers": "Custom headers validation failed",
+}
+#: GitLab's answer when ``PUT …/url_variables/:key`` or ``…/custom_headers/:key`` cannot be saved.
+ILLEGAL_PAIR = "Illegal key or value"
 
 
 @dataclass
@@ -140,7 +151,7 @@ class HookAdmin:
 
     # --- hooks -----------------------------------------------------------------------------------------------
     def list(self, namespace: Namespace) -> list[Hook]:
-        return self.store.list_for_scopes(namespace.keys)
+        return [_with_namespace(hook, namespace) for hook in self.store.list_for_scopes(namespace.keys)]
 
     def get(self, namespace: Namespace, hook_id: int) -> Hook:
         """The namespace's hook; 404 for another's, for a missing one, and for an id no hook can have."""
@@ -149,7 +160,7 @@ class HookAdmin:
         hook = self.store.get(hook_id)
         if hook is None or hook.kind is not namespace.kind or hook.scope_key not in namespace.keys:
             raise not_found()
-        return hook
+        return _with_namespace(hook, namespace)
 
     def create(self, namespace: Namespace, request: HookCreate) -> Hook:
         fields = _checked_fields(request)
@@ -183,14 +194,14 @@ class HookAdmin:
             request = request.model_copy(update={"url": hook.url})  # the URL as shown, sent back: unchanged
         fields = _checked_fields(request, hook.branch_filter_strategy)
         if "branch_filter_strategy" in fields and "push_events_branch_filter" not in fields:
-            _checked_fields(
-                HookUpdate(push_events_branch_filter=hook.push_events_branch_filter), fields["branch_filter_strategy"]
-            )
+            kept = HookUpdate(push_events_branch_filter=hook.push_events_branch_filter)
+            fields.update(_checked_fields(kept, fields["branch_filter_strategy"]))  # as the new strategy saves it
         if "url" in fields:
             self._check_destination(fields["url"])
         triggers = _apply_triggers(namespace.kind, set(hook.triggers), fields)
         signing = fields.pop("signing_token", _UNSET)
-        updated = _secrets_kept(hook, hook.model_copy(update={**fields, "triggers": frozenset(triggers)}), fields)
+        updated = _merged(hook, {**fields, "triggers": frozenset(triggers)})
+        updated = _secrets_kept(hook, updated, fields)
         if signing is not _UNSET:
             updated = updated.with_signing_token(signing or None, self.clock())
         _check_url_template(updated.url, updated.url_variables)
@@ -204,8 +215,9 @@ class HookAdmin:
         return token
 
     def set_pair(self, namespace: Namespace, hook_id: int, field: str, key: str, value: str | None) -> None:
-        """Set (``value``) or delete (None) one url variable or custom header; 404 when deleting a missing key."""
-        check, label = PAIR_FIELDS[field]
+        """Set (``value``) or delete (None) one url variable or custom header; 404 when deleting a missing key, and
+        GitLab's 422 (``Illegal key or value``, ``Could not unset …``) when the hook would not be valid."""
+        check, label, unset_refused = PAIR_FIELDS[field]
         hook = self.get(namespace, hook_id)
         pairs = dict(getattr(hook, field))
         if value is None and key not in pairs:
@@ -214,9 +226,13 @@ class HookAdmin:
             del pairs[key]
         else:
             pairs[key] = value
-        _checked(check, pairs)
-        updated = _secrets_kept(hook, hook.model_copy(update={field: pairs}), {field})
-        _check_url_template(updated.url, updated.url_variables)
+        refused = ApiError(422, error=ILLEGAL_PAIR if value is not None else unset_refused)
+        try:
+            check(pairs)
+            updated = _secrets_kept(hook, hook.model_copy(update={field: pairs}), {field})
+            _check_url_template(updated.url, updated.url_variables)
+        except (InvalidHookField, ApiError):
+            raise refused from None
         self._save(updated)
 
     def _save(self, hook: Hook) -> Hook:
@@ -300,7 +316,7 @@ class HookAdmin:
         """On save, refuse a URL whose host is, or resolves to, a blocked address (checked again on every send)."""
         reason = self.url_guard(url) if self.url_guard else None
         if reason:
-            raise ApiError(422, message={"url": [reason]})
+            raise save_error(InvalidHookField("url", reason))
 
     # --- test and recover ------------------------------------------------------------------------------------
     def test(self, namespace: Namespace, hook_id: int, trigger: str) -> DeliveryResult:
@@ -346,6 +362,14 @@ class HookAdmin:
         return {"recovered": len(chosen), "remaining": len(parked) - len(chosen)}
 
 
+def _with_namespace(hook: Hook, namespace: Namespace) -> Hook:
+    """The hook with what Hookline has learned of its namespace since it was made: a hook registered by path gets
+    its project's (or group's) id once an event names both (kept on the hook's next save)."""
+    known = {"namespace_id": namespace.id, "namespace_path": namespace.path}
+    missing = {name: value for name, value in known.items() if getattr(hook, name) is None and value is not None}
+    return hook.model_copy(update=missing) if missing else hook
+
+
 def _checked_fields(
     request: HookUpdate, current: BranchFilterStrategy = BranchFilterStrategy.WILDCARD
 ) -> dict[str, Any]:
@@ -355,6 +379,8 @@ def _checked_fields(
     for name in PAIR_FIELDS:
         if name in fields:
             fields[name] = _checked(PAIR_FIELDS[name][0], _pairs(fields[name]))
+            if not fields[name]:
+                del fields[name]  # an empty list changes nothing (GitLab)
     if "url" in fields:
         if not fields["url"]:
             raise ApiError(400, error="url is missing")
@@ -377,13 +403,18 @@ def _checked_fields(
     if "enable_ssl_verification" in fields and fields["enable_ssl_verification"] is None:
         fields.pop("enable_ssl_verification")
     strategy = fields.get("branch_filter_strategy") or current
-    if len(fields.get("push_events_branch_filter") or "") > WILDCARD_MAX_LENGTH:  # any strategy: routing holds it
-        limit = WILDCARD_MAX_LENGTH
-        raise ApiError(400, error=f"push_events_branch_filter is too long (maximum is {limit} characters)")
+    branch_filter = fields.get("push_events_branch_filter")
     try:
-        validate_branch_filter(strategy, fields.get("push_events_branch_filter"))
+        saved_filter = validate_branch_filter(strategy, branch_filter)
+    except InvalidWildcardFilter as error:
+        raise save_error(InvalidHookField("push_events_branch_filter", str(error))) from None
     except InvalidBranchFilter as error:
         raise ApiError(400, error=f"push_events_branch_filter {error}") from None
+    if len(saved_filter or "") > WILDCARD_MAX_LENGTH:  # any strategy: the routing item holds it
+        limit = WILDCARD_MAX_LENGTH
+        raise ApiError(400, error=f"push_events_branch_filter is too long (maximum is {limit} characters)")
+    if "push_events_branch_filter" in fields:
+        fields["push_events_branch_filter"] = saved_filter
     if strategy is BranchFilterStrategy.ALL_BRANCHES:
         fields["push_events_branch_filter"] = None  # GitLab drops the filter of an all_branches hook
     return fields
@@ -411,11 +442,31 @@ def _pairs(items: list[KeyValue] | None) -> dict[str, str]:
     return {item.key: item.value for item in items or []}
 
 
+def save_error(error: InvalidHookField) -> ApiError:
+    """GitLab's answer to a hook that fails validation on save: 422 with its fixed message for the url, the branch
+    filter and the custom headers, ``{"message": {field: [message]}}`` for any other field."""
+    fixed = SAVE_ERRORS.get(error.field)
+    return ApiError(422, error=fixed) if fixed else ApiError(422, message={error.field: [error.message]})
+
+
 def _checked(check: Callable[[T], T], value: T) -> T:
     try:
         return check(value)
     except InvalidHookField as error:
-        raise ApiError(422, message={error.field: [error.message]}) from None
+        raise save_error(error) from None
+
+
+def _merged(old: Hook, update: dict[str, Any]) -> Hook:
+    """The hook with the update applied; url variables and custom headers sent are merged into the hook's (a key
+    sent again replaces its value, as GitLab does), unless the update changes the destination (the URL with its
+    variables filled in): then only the pairs sent are kept, so old secrets never follow a new destination."""
+    merged = {name: {**getattr(old, name), **update[name]} for name in PAIR_FIELDS if name in update}
+    new = old.model_copy(update={**update, **merged})
+    if merged and (new.url != old.url or current_url_hash(new) != current_url_hash(old)):
+        new = old.model_copy(update=update)
+    for name in merged:
+        _checked(PAIR_FIELDS[name][0], getattr(new, name))  # the caps hold after merging
+    return new
 
 
 def _secrets_kept(old: Hook, new: Hook, sent: Collection[str]) -> Hook:
@@ -437,4 +488,4 @@ def _check_url_template(url: str, variables: dict[str, str]) -> None:
     """Every ``{key}`` in the URL needs a url variable (GitLab validates this on save)."""
     missing = missing_url_keys(url, variables)
     if missing:
-        raise ApiError(422, message={"url": [missing_keys_message(missing)]})
+        raise save_error(InvalidHookField("url", missing_keys_message(missing)))
