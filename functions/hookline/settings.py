@@ -132,6 +132,10 @@ METRIC_THROTTLED = "DeliveriesThrottled"
 #: Deliveries failed because their hook's stored item cannot be read (a corrupt item, a secret that cannot be opened).
 METRIC_HOOK_UNREADABLE = "HookUnreadable"
 USER_AGENT = "Hookline/0.1.0"
+#: The GitLab release whose behaviour Hookline follows: ``GET /api/v4/version`` and ``/metadata`` answer it.
+GITLAB_VERSION = "19.0.0"
+#: The revision those endpoints answer (GitLab's is its commit; Hookline's names itself).
+GITLAB_REVISION = "hookline"
 #: One delivery message carries an event's deliveries to up to this many hooks (a sender batch: at most 10 times it).
 HOOKS_PER_MESSAGE = 10
 #: Bodies up to this size travel inside the delivery message; larger ones are read from the stored payload.

@@ -18,7 +18,10 @@ from infra.local.request_counter import RequestCounter
 from infra.local.stack import LocalStack
 from tests.e2e.test_core_path import _put_event
 
-CREATED_FIELDS = {"id", "name", "scopes", "expires_at", "revoked", "active", "created_at", "token"}
+CREATED_FIELDS = {
+    "id", "name", "description", "scopes", "user_id", "access_level", "expires_at", "revoked", "active", "created_at",
+    "last_used_at", "token",
+}  # fmt: skip
 
 
 def _days(n: int) -> str:
@@ -139,3 +142,102 @@ def test_a_token_request_reads_the_token_with_one_get_item(gl: gitlab.Gitlab, ru
         counter.detach()
     # the token (GetItem), the namespace (BatchGetItem), its hooks (Query)
     assert counter.calls == {"DynamoDB.GetItem": 1, "DynamoDB.BatchGetItem": 1, "DynamoDB.Query": 1}
+
+
+def test_get_one_and_filter_the_list_by_state(gl: gitlab.Gitlab, running: LocalStack) -> None:
+    project = gl.projects.get("tokens/state", lazy=True)
+    kept = project.access_tokens.create({"name": "kept", "scopes": ["api"], "description": "ci", "access_level": 30})
+    gone = project.access_tokens.create({"name": "gone", "scopes": ["api"]})
+    project.access_tokens.delete(gone.id)
+
+    one = project.access_tokens.get(kept.id).asdict()
+    assert one == {key: value for key, value in kept.asdict().items() if key != "token"}
+    assert (one["description"], one["access_level"], one["last_used_at"]) == ("ci", 30, None)
+    assert _call(running, kept.token, "GET", "/projects/tokens%2Fstate/access_tokens/self").json()["id"] == kept.id
+    for missing in (str(gone.id + 1000), "nope", "self"):  # the admin token is no access token: no "self"
+        answer = _call(running, running.admin_token, "GET", f"/projects/tokens%2Fstate/access_tokens/{missing}")
+        assert (answer.status_code, answer.json()) == (404, {"message": "404 project Access Token Not Found"})
+
+    def names(**query: Any) -> list[str]:
+        return [token.name for token in project.access_tokens.list(**query)]
+
+    assert names() == ["kept", "gone"]
+    assert (names(state="active"), names(state="inactive")) == (["kept"], ["gone"])
+    invalid = _call(running, running.admin_token, "GET", "/projects/tokens%2Fstate/access_tokens?state=revoked")
+    assert (invalid.status_code, invalid.json()) == (400, {"error": "state does not have a valid value"})
+    bad_level = {"name": "x", "scopes": ["api"], "access_level": 45}
+    refused = _call(running, running.admin_token, "POST", "/projects/tokens%2Fstate/access_tokens", bad_level)
+    assert (refused.status_code, refused.json()) == (400, {"error": "access_level does not have a valid value"})
+
+
+def test_rotate_shows_the_new_value_once_and_revokes_the_old_one(gl: gitlab.Gitlab, running: LocalStack) -> None:
+    group = gl.groups.get("tokens-rotate", lazy=True)
+    made = group.access_tokens.create({"name": "deploy", "scopes": ["api"], "access_level": 50})
+    hooks = "/groups/tokens-rotate/hooks"
+    assert _call(running, made.token, "GET", hooks).status_code == 200
+
+    rotated = group.access_tokens.rotate(made.id)  # python-gitlab, unmodified
+    assert set(rotated) == CREATED_FIELDS and rotated["token"] != made.token and rotated["id"] != made.id
+    assert {key: rotated[key] for key in ("name", "scopes", "access_level", "user_id", "active", "revoked")} == {
+        "name": "deploy",
+        "scopes": ["api"],
+        "access_level": 50,
+        "user_id": made.user_id,  # the same bot user
+        "active": True,
+        "revoked": False,
+    }
+    assert rotated["expires_at"] == _days(7)  # GitLab's default for a rotation
+    assert _call(running, made.token, "GET", hooks).status_code == 401
+    assert _call(running, rotated["token"], "GET", hooks).status_code == 200
+    listed = {token.id: (token.revoked, token.active) for token in group.access_tokens.list()}
+    assert listed == {made.id: (True, False), rotated["id"]: (False, True)}
+    assert "token" not in group.access_tokens.get(rotated["id"]).asdict()  # shown once
+
+    # self-rotation with an expiry of its own; the old value is dead at once
+    path = "/groups/tokens-rotate/access_tokens/self/rotate"
+    again = _call(running, rotated["token"], "POST", path, {"expires_at": _days(30)})
+    assert again.status_code == 200 and again.json()["expires_at"] == _days(30)
+    assert _call(running, rotated["token"], "GET", hooks).status_code == 401
+
+    # rotating a revoked token is refused, and revokes what replaced it (GitLab's reuse detection)
+    reused = _call(running, running.admin_token, "POST", f"/groups/tokens-rotate/access_tokens/{made.id}/rotate")
+    assert (reused.status_code, reused.json()) == (400, {"message": "400 Bad request - Token already revoked"})
+    assert _call(running, again.json()["token"], "GET", hooks).status_code == 401
+
+    missing = f"/groups/tokens-rotate/access_tokens/{made.id + 1000}/rotate"
+    assert _call(running, running.admin_token, "POST", missing).json() == {"message": "404 Not found"}
+    other = group.access_tokens.create({"name": "other", "scopes": ["api"]}).token
+    assert (_call(running, other, "POST", missing).status_code, _call(running, other, "POST", missing).json()) == (
+        401,
+        {"message": "401 Unauthorized"},
+    )
+    past = _call(
+        running, other, "POST", "/groups/tokens-rotate/access_tokens/self/rotate", {"expires_at": "2001-01-01"}
+    )
+    assert (past.status_code, past.json()) == (400, {"message": "400 Bad request - Expires at must be in the future"})
+
+
+def test_revoking_or_rotating_a_token_revokes_the_tokens_it_made(gl: gitlab.Gitlab, running: LocalStack) -> None:
+    group = gl.groups.get("tokens-cascade", lazy=True)
+    root = group.access_tokens.create({"name": "root", "scopes": ["api"]})
+    as_root = gitlab.Gitlab(running.api_url, private_token=root.token)
+    child = as_root.projects.get("tokens-cascade/svc", lazy=True).access_tokens.create({"name": "c", "scopes": ["api"]})
+    as_child = gitlab.Gitlab(running.api_url, private_token=child.token)
+    grandchild = as_child.projects.get("tokens-cascade/svc", lazy=True).access_tokens.create(
+        {"name": "gc", "scopes": ["api"]}
+    )
+    sibling = group.access_tokens.create({"name": "sibling", "scopes": ["api"]})  # made by the admin
+    # the child is rotated: its successor is still the root's, and the grandchild, made by the old child, goes
+    successor = gl.projects.get("tokens-cascade/svc", lazy=True).access_tokens.rotate(child.id)["token"]
+    hooks = "/projects/tokens-cascade%2Fsvc/hooks"
+
+    def alive() -> dict[str, bool]:
+        tokens = {"root": root.token, "successor": successor, "grandchild": grandchild.token, "sibling": sibling.token}
+        return {name: _call(running, value, "GET", hooks).status_code == 200 for name, value in tokens.items()}
+
+    assert alive() == {"root": True, "successor": True, "grandchild": False, "sibling": True}
+    group.access_tokens.delete(root.id)
+    assert alive() == {"root": False, "successor": False, "grandchild": False, "sibling": True}
+    states = {token.name: token.revoked for token in gl.projects.get("tokens-cascade/svc").access_tokens.list()}
+    assert states == {"c": True, "gc": True}
+    assert gl.projects.get("tokens-cascade/svc", lazy=True).access_tokens.list(state="active") == []

@@ -8,7 +8,7 @@ import math
 from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Annotated, Any
-from urllib.parse import parse_qs, unquote, urlencode
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -21,6 +21,7 @@ from hookline import settings
 from hookline.api.auth import authenticate
 from hookline.api.models import (
     AccessTokenCreate,
+    AccessTokenRotate,
     HookCreate,
     HookUpdate,
     RecoverRequest,
@@ -28,10 +29,13 @@ from hookline.api.models import (
     access_token_out,
     event_log_out,
     hook_out,
+    metadata_out,
     namespace_out,
+    user_out,
+    version_out,
 )
 from hookline.config import runtime_config
-from hookline.domain.access import Principal, may_manage
+from hookline.domain.access import Principal, TokenState, current_user, may_manage
 from hookline.domain.delivery import STATUS_CATEGORIES, STATUS_CODES
 from hookline.domain.events import HookKind
 from hookline.domain.hooks import Hook
@@ -543,9 +547,10 @@ _register_hook_extras(HookKind.GROUP, "groups")
 
 # --- group and project access tokens ---------------------------------------------------------------------------------
 def _register_token_routes(kind: HookKind, collection: str) -> None:
-    """GitLab's group and project access tokens: create (the value is shown once), list and revoke.
+    """GitLab's group and project access tokens: create (the value is shown once), list, get, rotate and revoke.
 
-    The admin may do this for any namespace; an access token only for the namespaces it manages.
+    The admin may do this for any namespace; an access token only for the namespaces it manages. ``token_id`` is a
+    token's id or ``self`` (the token making the request).
     """
     base = f"/api/v4/{collection}/<ref>/access_tokens"
 
@@ -553,21 +558,63 @@ def _register_token_routes(kind: HookKind, collection: str) -> None:
     def create_token(ref: str, request: Annotated[AccessTokenCreate, Body()]) -> Response[Any]:
         namespace = _ns(kind, ref, creating=True)
         token, value = access_tokens().create(
-            _PRINCIPAL.get(), namespace, request.name, request.scopes, request.expires_at
+            _PRINCIPAL.get(),
+            namespace,
+            request.name,
+            request.scopes,
+            request.expires_at,
+            request.access_level,
+            request.description,
         )
         return json_response(201, access_token_out(token, access_tokens().clock(), value))
 
     @app.get(base, operation_id=f"list_{kind}_access_tokens", responses=answers(200))
-    def list_tokens(ref: str, page: Page = 1, per_page: PerPage = 20) -> Response[Any]:
-        tokens = access_tokens().list(_ns(kind, ref))
+    def list_tokens(ref: str, state: TokenState | None = None, page: Page = 1, per_page: PerPage = 20) -> Response[Any]:
+        tokens = access_tokens().list(_ns(kind, ref), state)
         now = access_tokens().clock()
         return paginated([access_token_out(token, now) for token in tokens], page, per_page)
 
+    @app.get(f"{base}/<token_id>", operation_id=f"get_{kind}_access_token", responses=answers(200))
+    def get_token(ref: str, token_id: str) -> Response[Any]:
+        token = access_tokens().get(_PRINCIPAL.get(), _ns(kind, ref), token_id)
+        return json_response(200, access_token_out(token, access_tokens().clock()))
+
+    @app.post(f"{base}/<token_id>/rotate", operation_id=f"rotate_{kind}_access_token", responses=answers(200))
+    def rotate_token(
+        ref: str, token_id: str, request: Annotated[AccessTokenRotate | None, Body()] = None
+    ) -> Response[Any]:
+        """Revoke the token (and the tokens it made) and return its successor, shown once."""
+        expires_at = request.expires_at if request else None
+        token, value = access_tokens().rotate(_PRINCIPAL.get(), _ns(kind, ref), token_id, expires_at)
+        return json_response(200, access_token_out(token, access_tokens().clock(), value))
+
     @app.delete(f"{base}/<token_id>", operation_id=f"revoke_{kind}_access_token", responses=answers(204))
-    def revoke_token(ref: str, token_id: int) -> Response[Any]:
-        access_tokens().revoke(_ns(kind, ref), token_id)
+    def revoke_token(ref: str, token_id: str) -> Response[Any]:
+        """Revoke the token, and the tokens it made."""
+        access_tokens().revoke(_PRINCIPAL.get(), _ns(kind, ref), token_id)
         return Response(status_code=204, body="")
 
 
 _register_token_routes(HookKind.PROJECT, "projects")
 _register_token_routes(HookKind.GROUP, "groups")
+
+
+# --- the instance: the token's user, version and metadata --------------------------------------------------------
+@app.get("/api/v4/user", responses=answers(200))
+def get_current_user() -> Response[Any]:
+    """The token's user: the administrator for the admin token, the token's bot user for an access token."""
+    instance_url = runtime_config().instance_url
+    host = urlsplit(instance_url).hostname or "hookline.invalid"
+    return json_response(200, user_out(current_user(_PRINCIPAL.get(), host), instance_url))
+
+
+@app.get("/api/v4/version", responses=answers(200))
+def get_version() -> Response[Any]:
+    """The GitLab release whose behaviour Hookline follows."""
+    return json_response(200, version_out())
+
+
+@app.get("/api/v4/metadata", responses=answers(200))
+def get_metadata() -> Response[Any]:
+    """GitLab's instance metadata."""
+    return json_response(200, metadata_out())

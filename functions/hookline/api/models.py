@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from hookline.domain.access import AccessToken
+from hookline import settings
+from hookline.domain.access import AccessToken, User
 from hookline.domain.branch_filter import BranchFilterStrategy
 from hookline.domain.delivery import masked_url
 from hookline.domain.events import TRIGGERS_BY_KIND, HookKind
@@ -237,25 +238,37 @@ def namespace_out(kind: HookKind, namespace_id: int | None, path: str | None, in
 
 
 class AccessTokenCreate(_Text):
-    """``POST …/access_tokens``: GitLab's group and project access token parameters (``access_level`` is accepted and
-    ignored: a token manages hooks, whatever its level)."""
+    """``POST …/access_tokens``: GitLab's group and project access token parameters (``access_level`` is kept and
+    shown: a token manages hooks, whatever its level)."""
 
     name: str = Field(min_length=1, max_length=255)
     scopes: list[str]
     expires_at: date | None = None
-    access_level: int | None = None
+    access_level: Literal[10, 15, 20, 30, 40, 50] = 40  # GitLab's default, Maintainer
+    description: str | None = Field(default=None, max_length=255)
+
+
+class AccessTokenRotate(BaseModel):
+    """``POST …/access_tokens/:token_id/rotate``: the new token's expiry (default: a week from today)."""
+
+    expires_at: date | None = None
 
 
 class AccessTokenOut(BaseModel):
-    """A group or project access token as GitLab answers it; ``token`` only in the answer that created it."""
+    """A group or project access token as GitLab answers it (``Entities::ResourceAccessToken``); ``token`` only in
+    the answer that created (or rotated) it. Hookline does not track use: ``last_used_at`` is null."""
 
     id: int
     name: str
+    description: str | None
     scopes: list[str]
+    user_id: int
+    access_level: int
     expires_at: str
     revoked: bool
     active: bool
     created_at: str
+    last_used_at: str | None = None
     token: str | None = None
 
 
@@ -263,11 +276,94 @@ def access_token_out(token: AccessToken, now: datetime, value: str | None = None
     body = AccessTokenOut(
         id=token.id,
         name=token.name,
+        description=token.description,
         scopes=list(token.scopes),
+        user_id=token.bot_user_id,
+        access_level=token.access_level,
         expires_at=token.expires_on.isoformat(),
         revoked=token.revoked,
         active=token.active(now),
         created_at=gitlab_time(token.created_at) or "",
         token=value,
     )
-    return body.model_dump(exclude_none=value is None)
+    body_dict = body.model_dump()
+    if value is None:
+        del body_dict["token"]
+    return body_dict
+
+
+class UserOut(BaseModel):
+    """``GET /user`` as GitLab answers it (``Entities::UserPublic``; ``is_admin`` too for an administrator,
+    ``Entities::UserWithAdmin``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: int
+    username: str
+    name: str
+    state: str
+    locked: bool
+    avatar_url: str | None
+    web_url: str
+    created_at: str | None
+    bot: bool
+    email: str
+
+
+def user_out(user: User, instance_url: str) -> dict[str, Any]:
+    """The user object with GitLab's fields; profile fields a token's user does not have are empty, as GitLab's."""
+    body: dict[str, Any] = {
+        "id": user.id,
+        "username": user.username,
+        "name": user.name,
+        "state": "active",
+        "locked": False,
+        "avatar_url": None,
+        "web_url": f"{instance_url.rstrip('/')}/{user.username}",
+        "created_at": gitlab_time(user.created_at),
+        "bio": "",
+        "location": "",
+        "public_email": None,
+        "skype": "",
+        "linkedin": "",
+        "twitter": "",
+        "discord": "",
+        "website_url": "",
+        "organization": "",
+        "job_title": "",
+        "pronouns": None,
+        "bot": user.bot,
+        "work_information": None,
+        "followers": 0,
+        "following": 0,
+        "local_time": None,
+        "last_sign_in_at": None,
+        "confirmed_at": gitlab_time(user.created_at),
+        "last_activity_on": None,
+        "email": user.email,
+        "theme_id": 1,
+        "color_scheme_id": 1,
+        "projects_limit": 0,
+        "current_sign_in_at": None,
+        "identities": [],
+        "can_create_group": user.is_admin,
+        "can_create_project": user.is_admin,
+        "two_factor_enabled": False,
+        "external": False,
+        "private_profile": False,
+        "commit_email": user.email,
+    }
+    if user.is_admin:
+        body.update({"is_admin": True, "note": None, "namespace_id": None, "created_by": None})
+    return UserOut.model_validate(body).model_dump()
+
+
+def version_out() -> dict[str, Any]:
+    """``GET /version``: the GitLab release Hookline follows."""
+    return {"version": settings.GITLAB_VERSION, "revision": settings.GITLAB_REVISION}
+
+
+def metadata_out() -> dict[str, Any]:
+    """``GET /metadata`` in GitLab's shape; Hookline has no agent server for Kubernetes."""
+    kas = {"enabled": False, "externalUrl": None, "externalK8sProxyUrl": None, "version": None}
+    return {**version_out(), "kas": kas, "enterprise": False}
