@@ -10,10 +10,12 @@ import pytest
 from hookline.domain.delivery import (
     REDACTED,
     DeliveryTask,
+    MaskedCredentials,
     RequestContext,
     idempotency_key,
     prepare_outgoing,
     status_matches,
+    unmasked_url,
     url_hash,
 )
 from hookline.domain.events import HookKind
@@ -135,3 +137,32 @@ def test_outgoing_renders_the_template_unless_told_not_to() -> None:
 )
 def test_status_filter(status: str, wanted: set[str], matches: bool) -> None:
     assert status_matches(status, frozenset(wanted)) is matches
+
+
+STORED = "https://us%40er:p%3Ass@example.com:8443/a/{v}?q=1"
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored", "expected"),
+    [
+        ("https://example.com/x", STORED, "https://example.com/x"),  # no userinfo: as sent
+        ("https://new:creds@example.com/x", STORED, "https://new:creds@example.com/x"),  # new credentials: as sent
+        ("https://[REDACTED]@example.com:8443/a/{v}?q=1", STORED, STORED),  # the URL as shown: unchanged
+        ("https://[REDACTED]@EXAMPLE.com:8443/b", STORED, "https://us%40er:p%3Ass@EXAMPLE.com:8443/b"),
+        ("https://[REDACTED]@[::1]:9/x", "https://u:p@[::1]:9/y", "https://u:p@[::1]:9/x"),
+        ("https://[REDACTED]@example.org:8443/a", STORED, MaskedCredentials),  # another host
+        ("https://[REDACTED]@example.com/a", STORED, MaskedCredentials),  # another port
+        ("http://[REDACTED]@example.com:8443/a", STORED, MaskedCredentials),  # another scheme
+        ("https://[REDACTED]@example.com:8443/a", "https://example.com:8443/a", MaskedCredentials),  # none stored
+        ("https://[REDACTED]@example.com/a", None, MaskedCredentials),  # a new hook
+        ("https://[REDACTED]:x@example.com:8443/a", STORED, "https://[REDACTED]:x@example.com:8443/a"),  # not masked
+    ],
+)
+def test_a_masked_url_sent_back_keeps_the_stored_credentials(
+    sent: str, stored: str | None, expected: str | type[Exception]
+) -> None:
+    if isinstance(expected, str):
+        assert unmasked_url(sent, stored) == expected
+    else:
+        with pytest.raises(expected):
+            unmasked_url(sent, stored)

@@ -23,6 +23,8 @@ from hookline.domain.signing import signature_header
 from hookline.domain.templates import TemplateError, render_template
 
 REDACTED = "[REDACTED]"
+#: A URL as the API shows one with credentials: ``scheme://[REDACTED]@host…``.
+_MASKED_USERINFO = re2.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://\[REDACTED\]@([^/?#]*)(.*)$")
 INTERNAL_ERROR_STATUS = "internal error"
 RESPONSE_BODY_LIMIT = 8 * 1024
 RESPONSE_HEADERS_LIMIT = 50
@@ -171,6 +173,30 @@ def masked_url(url: str) -> str:
         return url
     parts = urlsplit(bare)
     return urlunsplit(parts._replace(netloc=f"{REDACTED}@{parts.netloc}"))
+
+
+class MaskedCredentials(ValueError):
+    """A URL sent with ``[REDACTED]`` as its userinfo that names no stored credentials of the same origin."""
+
+
+def unmasked_url(sent: str, stored: str | None) -> str:
+    """The URL a client sent, with the stored credentials back where it kept them masked: ``[REDACTED]@`` (as the
+    API shows a URL) stands for the stored userinfo when the scheme, host and port are the stored URL's; for another
+    origin, or no stored credentials, MaskedCredentials (hidden credentials never go to a new destination)."""
+    masked = _MASKED_USERINFO.match(sent)
+    if masked is None:
+        return sent
+    scheme, host_and_port, rest = masked.groups()
+    if stored is None or split_userinfo(stored)[1] is None:
+        raise MaskedCredentials("no stored credentials to keep")
+    try:
+        new, old = urlsplit(f"{scheme}://{host_and_port}"), urlsplit(stored)
+        same_origin = (new.scheme.lower(), new.hostname, new.port) == (old.scheme.lower(), old.hostname, old.port)
+    except ValueError:
+        return sent  # not a URL: its validation refuses it
+    if not same_origin:
+        raise MaskedCredentials("the stored credentials belong to another destination")
+    return f"{scheme}://{old.netloc.rsplit('@', 1)[0]}@{host_and_port}{rest}"
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,12 @@ from hookline.domain.delivery import (
     EVENT_TYPES_BY_LOG_TRIGGER,
     DeliveryResult,
     DeliveryTask,
+    MaskedCredentials,
     current_url_hash,
     idempotency_key,
     masked_url,
     status_matches,
+    unmasked_url,
 )
 from hookline.domain.events import DEFAULT_TRIGGERS, TRIGGERS_BY_KIND, HookKind
 from hookline.domain.hook_state import AlertStatus
@@ -163,6 +165,7 @@ class HookAdmin:
         return _with_namespace(hook, namespace)
 
     def create(self, namespace: Namespace, request: HookCreate) -> Hook:
+        _unmasked(request.url, None)  # a masked URL copied from another hook: its credentials are not to be had
         fields = _checked_fields(request)
         self._check_destination(fields["url"])
         triggers = set(DEFAULT_TRIGGERS) & set(TRIGGERS_BY_KIND[namespace.kind])
@@ -190,8 +193,8 @@ class HookAdmin:
 
     def update(self, namespace: Namespace, hook_id: int, request: HookUpdate) -> Hook:
         hook = self.get(namespace, hook_id)
-        if request.url is not None and request.url == masked_url(hook.url):
-            request = request.model_copy(update={"url": hook.url})  # the URL as shown, sent back: unchanged
+        if request.url is not None:  # the URL as shown, sent back: its masked credentials are the stored ones
+            request = request.model_copy(update={"url": _unmasked(request.url, hook.url)})
         fields = _checked_fields(request, hook.branch_filter_strategy)
         if "branch_filter_strategy" in fields and "push_events_branch_filter" not in fields:
             kept = HookUpdate(push_events_branch_filter=hook.push_events_branch_filter)
@@ -360,6 +363,13 @@ class HookAdmin:
         )
         self.deliveries.delete_items([key for key, _, _ in chosen])
         return {"recovered": len(chosen), "remaining": len(parked) - len(chosen)}
+
+
+def _unmasked(sent: str, stored: str | None) -> str:
+    try:
+        return unmasked_url(sent, stored)
+    except MaskedCredentials as error:
+        raise save_error(InvalidHookField("url", str(error))) from None
 
 
 def _with_namespace(hook: Hook, namespace: Namespace) -> Hook:
