@@ -456,7 +456,11 @@ def save_error(error: InvalidHookField) -> ApiError:
     """GitLab's answer to a hook that fails validation on save: 422 with its fixed message for the url, the branch
     filter and the custom headers, ``{"message": {field: [message]}}`` for any other field."""
     fixed = SAVE_ERRORS.get(error.field)
-    return ApiError(422, error=fixed) if fixed else ApiError(422, message={error.field: [error.message]})
+    if not fixed:
+        return ApiError(422, message={error.field: [error.message]})
+    answer = ApiError(422, error=fixed)
+    answer.args = (f"{fixed}: {error}",)  # the reason stays with the error (GitLab's answer does not show it)
+    return answer
 
 
 def _checked(check: Callable[[T], T], value: T) -> T:
