@@ -213,10 +213,10 @@ def test_hop_by_hop_headers_cannot_be_custom_headers(stack: LocalStack, name: st
     refused = client.post(
         base, json={"url": "https://example.invalid/", "custom_headers": [{"key": name, "value": "1"}]}
     )
-    assert refused.status_code == 422 and "custom_headers" in refused.json()["message"], refused.text
+    assert (refused.status_code, refused.json()) == (422, {"error": "Custom headers validation failed"})  # GitLab's
     hook = client.post(base, json={"url": "https://example.invalid/"}).json()["id"]
     one = client.put(f"{base}/{hook}/custom_headers/{name}", json={"value": "1"})
-    assert one.status_code == 422 and "custom_headers" in one.json()["message"], one.text
+    assert (one.status_code, one.json()) == (422, {"error": "Illegal key or value"})
     assert client.get(f"{base}/{hook}").json()["custom_headers"] == []
 
 
