@@ -24,7 +24,7 @@ def test_the_document_and_swagger_ui_are_public_and_nothing_else_is(running: Loc
     document = served.json()
     assert document == json.loads(COMMITTED.read_text())
     paths = document["paths"]
-    for path in ("/api/v4/hooks/{hook_id}", "/api/v4/projects/{ref}/hooks/{hook_id}/events/{event_id}/resend"):
+    for path in ("/api/v4/hooks/{hook_id}", "/api/v4/projects/{id}/hooks/{hook_id}/events/{hook_event_id}/resend"):
         assert path in paths
     docs = httpx.get(f"{running.api_url}/api/v4/docs")
     assert docs.status_code == 200 and docs.headers["Content-Type"].startswith("text/html")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
@@ -12,12 +12,9 @@ from hookline.domain.access import AccessToken
 from hookline.domain.branch_filter import BranchFilterStrategy
 from hookline.domain.delivery import masked_url
 from hookline.domain.events import TRIGGERS_BY_KIND, HookKind
-from hookline.domain.hooks import SECRETS_UNREADABLE, Hook
-from hookline.domain.templates import TEMPLATE_MAX_LENGTH
+from hookline.domain.hooks import MAX_LENGTHS, SECRETS_UNREADABLE, Hook, HookFields
 
 ALL_TRIGGERS = TRIGGERS_BY_KIND[HookKind.GROUP] + ("repository_update_events",)
-#: Model validations (GitLab answers 422 ``{"message": {field: ["is too long (maximum is N characters)"]}}``).
-MAX_LENGTHS = {"name": 255, "description": 2048, "token": 2048, "custom_webhook_template": TEMPLATE_MAX_LENGTH}
 
 
 def _encodable(value: Any) -> Any:
@@ -111,6 +108,16 @@ class HookCreate(HookUpdate):
     """POST: url is required."""
 
     url: str
+
+
+def hook_fields(request: HookUpdate) -> HookFields:
+    """The fields a request sets, as the service takes them (url variables and custom headers as mappings; a key
+    sent twice keeps its last value)."""
+    fields: dict[str, Any] = {name: getattr(request, name) for name in request.model_fields_set}
+    for name in ("url_variables", "custom_headers"):
+        if name in fields:
+            fields[name] = {item.key: item.value for item in fields[name] or []}
+    return cast(HookFields, fields)  # HookUpdate's fields are HookFields' keys
 
 
 class RecoverRequest(BaseModel):
