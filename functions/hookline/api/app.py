@@ -6,15 +6,37 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer, Tag
 
 from hookline.api import errors
 from hookline.api.middleware import DOCS_PATH, OPENAPI_PATH, REQUEST_MIDDLEWARES
 from hookline.api.routes import access_tokens, events, hooks, namespaces
 
+#: Swagger UI's Authorize button offers both: GitLab takes a token in ``PRIVATE-TOKEN`` or as a bearer token.
+SECURITY_SCHEMES: dict[str, Any] = {
+    "PRIVATE-TOKEN": APIKey(
+        name="PRIVATE-TOKEN",
+        in_=APIKeyIn.header,  # type: ignore[call-arg]
+        description="The admin token, or a group or project access token.",
+    ),
+    "Bearer": HTTPBearer(description="The same tokens, as `Authorization: Bearer <token>`."),
+}
+TAGS = [
+    Tag(name="project hooks", description="Webhooks of a project (by id or URL-encoded full path)."),
+    Tag(name="group hooks", description="Webhooks of a group; they get the events of every project below it."),
+    Tag(name="system hooks", description="Instance-wide hooks: the admin token only."),
+    Tag(name="events", description="Recent events of a project or group hook (2 days), and resend."),
+    Tag(name="access tokens", description="Group and project access tokens that manage hooks."),
+    Tag(name="namespaces", description="The projects and groups Hookline knows."),
+]
 OPENAPI_INFO: dict[str, Any] = {
     "title": "Hookline",
     "version": "4",
     "description": "GitLab REST API v4 compatible webhook management (PRIVATE-TOKEN or Authorization: Bearer).",
+    "tags": TAGS,
+    "security_schemes": SECURITY_SCHEMES,
+    #: Either scheme, on every operation; the public documentation paths are not in the document.
+    "security": [{"PRIVATE-TOKEN": []}, {"Bearer": []}],
 }
 ROUTERS = (hooks.router, events.router, access_tokens.router, namespaces.router)
 
@@ -26,7 +48,7 @@ def build() -> APIGatewayRestResolver:
     resolver = APIGatewayRestResolver(enable_validation=False)
     resolver.use([*REQUEST_MIDDLEWARES, OpenAPIRequestValidationMiddleware()])
     errors.register(resolver)
-    resolver.enable_swagger(path=DOCS_PATH, **OPENAPI_INFO)
+    resolver.enable_swagger(path=DOCS_PATH, persist_authorization=True, **OPENAPI_INFO)
     for router in ROUTERS:
         resolver.include_router(router)
     return resolver

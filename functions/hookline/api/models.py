@@ -6,7 +6,7 @@ import json
 from datetime import date, datetime
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model, field_validator
 
 from hookline.domain.access import AccessToken
 from hookline.domain.branch_filter import BranchFilterStrategy
@@ -155,6 +155,19 @@ class HookOut(BaseModel):
     unreadable_secrets: bool
 
 
+def _hook_model(kind: HookKind) -> type[HookOut]:
+    """The hook object of one kind: its namespace id (``project_id``, ``group_id``) and its kind's triggers."""
+    fields: dict[str, Any] = {}
+    if kind is not HookKind.SYSTEM:
+        fields[f"{kind.value}_id"] = (int | None, Field(description=f"The {kind.value}'s id (null while unknown)."))
+    fields.update({trigger: (bool, ...) for trigger in TRIGGERS_BY_KIND[kind]})
+    name = f"{kind.value.capitalize()}Hook"
+    return create_model(name, __base__=HookOut, __doc__=f"A {kind.value} hook as GitLab answers it.", **fields)
+
+
+HOOK_MODELS: dict[HookKind, type[HookOut]] = {kind: _hook_model(kind) for kind in HookKind}
+
+
 def gitlab_time(moment: datetime | None) -> str | None:
     """GitLab's timestamp format: ``2012-10-12T17:04:47.000Z``."""
     if moment is None:
@@ -192,7 +205,7 @@ def hook_out(hook: Hook, now: datetime) -> dict[str, Any]:
             "unreadable_secrets": SECRETS_UNREADABLE in (hook.unreadable or ""),
         }
     )
-    return HookOut.model_validate(body).model_dump()
+    return HOOK_MODELS[hook.kind].model_validate(body).model_dump()
 
 
 class EventLogOut(BaseModel):
@@ -208,6 +221,12 @@ class EventLogOut(BaseModel):
     execution_duration: float
     response_status: str
     created_at: str
+
+
+class EventLogDetailOut(EventLogOut):
+    """One recent event, with Hookline's internal error message (null when the receiver answered)."""
+
+    internal_error_message: str | None
 
 
 def event_log_out(log: dict[str, Any], payload: str | None, *, details: bool = False) -> dict[str, Any]:
@@ -232,6 +251,47 @@ def event_log_out(log: dict[str, Any], payload: str | None, *, details: bool = F
     if details:
         body["internal_error_message"] = log.get("internal_error_message")
     return body
+
+
+class ProjectOut(BaseModel):
+    """A project Hookline knows, as a minimal GitLab project object (``id`` is its path while its id is unknown)."""
+
+    id: int | str
+    name: str
+    path: str
+    path_with_namespace: str | None
+    web_url: str | None
+
+
+class GroupOut(BaseModel):
+    """A group Hookline knows, as a minimal GitLab group object (``id`` is its path while its id is unknown)."""
+
+    id: int | str
+    name: str
+    path: str
+    full_path: str | None
+    web_url: str | None
+
+
+class MessageOut(BaseModel):
+    """GitLab's ``{"message": "201 Created"}``."""
+
+    message: str
+
+
+class SigningTokenOut(BaseModel):
+    """The new signing token, shown this once."""
+
+    signing_token: str
+
+
+class RecoveredOut(BaseModel):
+    recovered: int = Field(description="Deliveries queued again by this call (at most 500).")
+    remaining: int = Field(description="Parked deliveries in the window still left: call again.")
+
+
+class ResendOut(BaseModel):
+    response_status: int = Field(description="The receiver's status code.")
 
 
 def namespace_out(kind: HookKind, namespace_id: int | None, path: str | None, instance_url: str) -> dict[str, Any]:

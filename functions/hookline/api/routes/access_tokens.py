@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from hookline.api.access import principal
 from hookline.api.errors import json_response
-from hookline.api.models import AccessTokenCreate, access_token_out
+from hookline.api.models import AccessTokenCreate, AccessTokenOut, access_token_out
 from hookline.api.responses import answers, no_content, paginated
 from hookline.api.routes.scopes import NAMESPACES, Operation, Page, PerPage, Scope, register
 from hookline.services.hook_admin import Namespace
@@ -55,12 +55,12 @@ register(
             "POST", "", create_token, "create_{kind}_access_token", "Create a {kind} access token",
             "A token that manages the hooks of this {kind} (and, for a group, of everything below it). Its value "
             "is in this answer only; Hookline keeps its hash.",
-            lambda scope: answers(201), creating=True, tag=ACCESS_TOKENS, base=_tokens,
+            lambda scope: answers(201, model=AccessTokenOut), creating=True, tag=ACCESS_TOKENS, base=_tokens,
         ),
         Operation(
             "GET", "", list_tokens, "list_{kind}_access_tokens", "List {kind} access tokens",
             "The {kind}'s access tokens, without their values.",
-            lambda scope: answers(200), tag=ACCESS_TOKENS, base=_tokens,
+            lambda scope: answers(200, model=list[AccessTokenOut]), tag=ACCESS_TOKENS, base=_tokens,
         ),
         Operation(
             "DELETE", "/<token_id>", revoke_token, "revoke_{kind}_access_token", "Revoke a {kind} access token",

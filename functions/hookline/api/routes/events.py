@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from hookline.api.errors import json_response
-from hookline.api.models import ValueBody, event_log_out
+from hookline.api.models import EventLogDetailOut, EventLogOut, ResendOut, ValueBody, event_log_out
 from hookline.api.responses import answers, no_content, paginated
 from hookline.api.routes.scopes import NAMESPACES, HookId, Operation, Page, PerPage, register
 from hookline.domain.delivery import STATUS_CATEGORIES, STATUS_CODES
@@ -94,18 +94,19 @@ register(
         Operation(
             "GET", "/<hook_id>/events", list_events, "list_{kind}_hook_events", "List {kind} hook events",
             "The hook's recent events (2 days), newest first, filtered by `status`; `per_page` at most 20.",
-            lambda scope: answers(200), tag=EVENTS,
+            lambda scope: answers(200, model=list[EventLogOut]), tag=EVENTS,
         ),
         Operation(
             "GET", "/<hook_id>/events/<hook_event_id>", get_event, "get_{kind}_hook_event", "Get a {kind} hook event",
-            "One recent event, with its internal error message (Hookline's).", lambda scope: answers(200), tag=EVENTS,
+            "One recent event, with its internal error message (Hookline's).",
+            lambda scope: answers(200, model=EventLogDetailOut), tag=EVENTS,
         ),
         Operation(
             "POST", "/<hook_id>/events/<hook_event_id>/resend", resend_event, "resend_{kind}_hook_event",
             "Resend a {kind} hook event",
             "Send the logged request again with the same Idempotency-Key (not forced); the receiver's status code. "
             "422 when the hook's URL changed since or the hook is disabled; 5 a minute per hook, then 429.",
-            lambda scope: answers(201, 429), tag=EVENTS,
+            lambda scope: answers(201, 429, model=ResendOut), tag=EVENTS,
         ),
         *_pair_routes("url_variables", "URL variable"),
         *_pair_routes("custom_headers", "custom header"),

@@ -7,11 +7,33 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from hookline.api.errors import json_response
-from hookline.api.models import HookCreate, HookUpdate, RecoverRequest, hook_fields, hook_out
+from hookline.api.models import (
+    HOOK_MODELS,
+    HookCreate,
+    HookUpdate,
+    MessageOut,
+    RecoveredOut,
+    RecoverRequest,
+    SigningTokenOut,
+    hook_fields,
+    hook_out,
+)
 from hookline.api.responses import answers, no_content, paginated
-from hookline.api.routes.scopes import GROUP, NAMESPACES, PROJECT, SYSTEM, HookId, Operation, Page, PerPage, register
+from hookline.api.routes.scopes import (
+    GROUP,
+    NAMESPACES,
+    PROJECT,
+    SYSTEM,
+    HookId,
+    Operation,
+    Page,
+    PerPage,
+    Scope,
+    register,
+)
 from hookline.domain.hooks import Hook
 from hookline.services.hook_admin import Namespace
 from hookline.wiring import hook_admin
@@ -65,8 +87,10 @@ def recover_hook(namespace: Namespace, hook_id: HookId, request: Annotated[Recov
     return json_response(201, hook_admin().recover(namespace, hook_id, request.since, request.until))
 
 
-def _system_also_403(scope: Any) -> tuple[int, ...]:
-    return (403,) if scope is SYSTEM else ()
+def _hooks_answer(success: int, scope: Scope, *, many: bool = False) -> dict[int, OpenAPIResponse]:
+    """The kind's hook object (or a list of them); system hooks answer 403 to an access token."""
+    model = HOOK_MODELS[scope.kind]
+    return answers(success, *((403,) if scope is SYSTEM else ()), model=list[model] if many else model)  # type: ignore[valid-type]
 
 
 register(
@@ -76,30 +100,30 @@ register(
         Operation(
             "GET", "", list_hooks, "list_{kind}_hooks", "List {kind} hooks",
             "The {kind} hooks, paginated as GitLab paginates (`page`, `per_page`, `X-*` and `Link` headers).",
-            lambda scope: answers(200, *_system_also_403(scope)),
+            lambda scope: _hooks_answer(200, scope, many=True),
         ),
         Operation(
             "POST", "", create_hook, "create_{kind}_hook", "Add a {kind} hook",
             "Create a {kind} hook. `url` is required; triggers default as in GitLab (`push_events` on). Parameters "
             "may be sent as JSON, as a form or in the query string.",
-            lambda scope: answers(201, *_system_also_403(scope)), creating=True,
+            lambda scope: _hooks_answer(201, scope), creating=True,
         ),
         Operation(
             "GET", "/<hook_id>", get_hook, "get_{kind}_hook", "Get a {kind} hook",
             "One {kind} hook. `token` and `signing_token` are write-only; url variable and custom header values "
             "are never shown.",
-            lambda scope: answers(200, *_system_also_403(scope)),
+            lambda scope: _hooks_answer(200, scope),
         ),
         Operation(
             "PUT", "/<hook_id>", update_hook, "update_{kind}_hook", "Edit a {kind} hook",
             "Change the fields sent; the others keep their values. A new URL drops the token, url variables and "
             "custom headers unless they are sent too.",
-            lambda scope: answers(200, *_system_also_403(scope)),
+            lambda scope: _hooks_answer(200, scope),
         ),
         Operation(
             "DELETE", "/<hook_id>", delete_hook, "delete_{kind}_hook", "Delete a {kind} hook",
             "Remove the hook; 404 once it is gone.",
-            lambda scope: answers(204, *_system_also_403(scope)),
+            lambda scope: answers(204, *((403,) if scope is SYSTEM else ())),
         ),
     ],
 )  # fmt: skip
@@ -111,19 +135,19 @@ register(
             "POST", "/<hook_id>/test/<trigger>", test_hook, "test_{kind}_hook", "Trigger a test {kind} hook",
             "Send a sample event of `trigger` now, even to a disabled hook; a 2xx re-enables it. Anything else is a "
             "422 with the reason. 5 tests and resends a minute per hook, then 429.",
-            lambda scope: answers(201, 429),
+            lambda scope: answers(201, 429, model=MessageOut),
         ),
         Operation(
             "POST", "/<hook_id>/signing_token", rotate_signing_token, "rotate_{kind}_hook_signing_token",
             "Generate a signing token",
             "A new Standard Webhooks signing token, returned this once; the previous one keeps signing for 24 h.",
-            lambda scope: answers(201),
+            lambda scope: answers(201, model=SigningTokenOut),
         ),
         Operation(
             "POST", "/<hook_id>/recover", recover_hook, "recover_{kind}_hook", "Recover parked deliveries",
             "Queue again the hook's deliveries parked between `since` and `until` (default: now), 500 a call, once "
             "the hook is executable.",
-            lambda scope: answers(201),
+            lambda scope: answers(201, model=RecoveredOut),
         ),
     ],
 )  # fmt: skip
@@ -134,7 +158,7 @@ register(
         Operation(
             "POST", "/<hook_id>", test_system_hook, "test_system_hook", "Test a system hook",
             "Send GitLab's system hook test event now; a 2xx answers 201, anything else a 422 with the reason.",
-            lambda scope: answers(201, 403, 429),
+            lambda scope: answers(201, 403, 429, model=MessageOut),
         ),
     ],
 )  # fmt: skip
