@@ -24,7 +24,8 @@ from hookline.domain.access import (
     choose_expiry,
     token_digest,
 )
-from hookline.services.hook_admin import ApiError, Namespace, not_found
+from hookline.domain.errors import BadParameter, BadRequest, NotFound, Unauthorized
+from hookline.services.hook_admin import Namespace
 
 #: ``:token_id`` may name the token making the request (GitLab's self-rotation).
 SELF = "self"
@@ -56,7 +57,7 @@ class AccessTokens:
     ) -> tuple[AccessToken, str]:
         """A new token for ``namespace`` and its value, which is returned this once and never stored."""
         if not scopes or not set(scopes) <= SCOPES:
-            raise ApiError(400, error="scopes does not have a valid value")
+            raise BadParameter("scopes does not have a valid value")
         now = self.clock()
         value = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = AccessToken(
@@ -88,7 +89,7 @@ class AccessTokens:
         """One of the namespace's tokens by id, or ``self``; GitLab's ``404 project Access Token Not Found``."""
         token = self._find(principal, namespace, ref)
         if token is None:
-            raise not_found(f"{namespace.kind.value} Access Token")
+            raise NotFound(f"{namespace.kind.value} Access Token")
         return token
 
     def revoke(self, principal: Principal, namespace: Namespace, ref: str) -> None:
@@ -103,10 +104,10 @@ class AccessTokens:
         reuse detection) and is a 400."""
         old = self._find(principal, namespace, ref)
         if old is None:
-            raise not_found() if principal.is_admin else ApiError(401, message="401 Unauthorized")
+            raise NotFound() if principal.is_admin else Unauthorized()  # GitLab tells the admin alone
         if old.revoked:
             self._revoke_all(self._successors(old))
-            raise ApiError(400, message=f"400 Bad request - {ALREADY_REVOKED}")
+            raise BadRequest(ALREADY_REVOKED)
         now = self.clock()
         creator = self.store.get(old.creator) if old.creator else None
         itself = principal.token is not None and principal.token.digest == old.digest
@@ -124,7 +125,7 @@ class AccessTokens:
             successor=None,
         )
         if not self.store.rotate(old, new):
-            raise ApiError(400, message=f"400 Bad request - {ALREADY_REVOKED}")
+            raise BadRequest(ALREADY_REVOKED)
         self._revoke_all(self.store.created_by([old.digest]))
         return new, value
 
@@ -173,4 +174,4 @@ def _expiry(
     try:
         return choose_expiry(requested, now, Principal(expires_on=min(limits) if limits else None), default)
     except InvalidExpiry as error:
-        raise ApiError(400, message=f"400 Bad request - {error}") from None
+        raise BadRequest(str(error)) from None
