@@ -8,7 +8,7 @@ from datetime import timedelta
 from functools import cache
 
 from hookline import settings
-from hookline.domain.delivery import REQUEST_TIMEOUT_SECONDS
+from hookline.domain.delivery import GITLAB_VERSION, REQUEST_TIMEOUT_SECONDS, checked_gitlab_version
 from hookline.domain.sending import SenderPolicy, send_window
 from hookline.domain.url_policy import Allowlist
 
@@ -23,6 +23,7 @@ class RuntimeConfig:
     sender_policy: SenderPolicy
     client_cert_secret: str | None
     request_timeout_s: float = REQUEST_TIMEOUT_SECONDS
+    gitlab_version: str = GITLAB_VERSION  # the release whose webhook behaviour Hookline follows (User-Agent)
 
 
 @cache
@@ -38,6 +39,7 @@ def runtime_config() -> RuntimeConfig:
         outbound_allowlist=Allowlist.parse(os.environ.get(settings.OUTBOUND_ALLOWLIST_ENV, "")),
         client_cert_secret=os.environ.get(settings.CLIENT_CERT_SECRET_ENV) or None,
         request_timeout_s=request_timeout_s,
+        gitlab_version=checked_gitlab_version(os.environ.get(settings.GITLAB_VERSION_ENV) or GITLAB_VERSION),
         sender_policy=SenderPolicy(
             max_age=timedelta(hours=max_age_hours),
             max_hold_seconds=min(max(max_hold, 1), settings.SQS_MAX_VISIBILITY_SECONDS),

@@ -13,6 +13,7 @@ from hookline.domain.branch_filter import BranchFilterStrategy
 from hookline.domain.delivery import masked_url
 from hookline.domain.events import TRIGGERS_BY_KIND, HookKind
 from hookline.domain.hooks import SECRETS_UNREADABLE, Hook
+from hookline.domain.log_text import redact_emails
 from hookline.domain.templates import TEMPLATE_MAX_LENGTH
 
 ALL_TRIGGERS = TRIGGERS_BY_KIND[HookKind.GROUP] + ("repository_update_events",)
@@ -201,6 +202,7 @@ class EventLogOut(BaseModel):
     execution_duration: float
     response_status: str
     created_at: str
+    redirects: list[dict[str, Any]]  # Hookline's: the redirect answers the delivery went through (status, location)
 
 
 def event_log_out(log: dict[str, Any], payload: str | None, *, details: bool = False) -> dict[str, Any]:
@@ -210,6 +212,7 @@ def event_log_out(log: dict[str, Any], payload: str | None, *, details: bool = F
         request_data = json.loads(data) if data is not None else None
     except ValueError:
         request_data = data
+    request_data = redact_emails(request_data)  # as GitLab logs it; the delivered body keeps them
     body = EventLogOut(
         id=int(log["log_id"]),
         url=log["url"],
@@ -221,6 +224,7 @@ def event_log_out(log: dict[str, Any], payload: str | None, *, details: bool = F
         execution_duration=float(log["execution_duration"]),
         response_status=log["response_status"],
         created_at=gitlab_time(datetime.fromisoformat(log["created_at"])) or "",
+        redirects=log.get("redirects", []),
     ).model_dump()
     if details:
         body["internal_error_message"] = log.get("internal_error_message")
