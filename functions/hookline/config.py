@@ -39,7 +39,9 @@ def runtime_config() -> RuntimeConfig:
         outbound_allowlist=Allowlist.parse(os.environ.get(settings.OUTBOUND_ALLOWLIST_ENV, "")),
         client_cert_secret=os.environ.get(settings.CLIENT_CERT_SECRET_ENV) or None,
         request_timeout_s=request_timeout_s,
-        gitlab_version=checked_gitlab_version(os.environ.get(settings.GITLAB_VERSION_ENV) or GITLAB_VERSION),
+        gitlab_version=checked_gitlab_version(
+            os.environ.get(settings.GITLAB_VERSION_ENV) or GITLAB_VERSION, settings.GITLAB_VERSION_ENV
+        ),
         sender_policy=SenderPolicy(
             max_age=timedelta(hours=max_age_hours),
             max_hold_seconds=min(max(max_hold, 1), settings.SQS_MAX_VISIBILITY_SECONDS),

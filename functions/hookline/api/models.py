@@ -202,7 +202,8 @@ class EventLogOut(BaseModel):
     execution_duration: float
     response_status: str
     created_at: str
-    redirects: list[dict[str, Any]]  # Hookline's: the redirect answers the delivery went through (status, location)
+    #: Hookline's, only when there were some: the redirect answers the delivery went through (status, location)
+    redirects: list[dict[str, Any]] | None = None
 
 
 def event_log_out(log: dict[str, Any], payload: str | None, *, details: bool = False) -> dict[str, Any]:
@@ -224,8 +225,10 @@ def event_log_out(log: dict[str, Any], payload: str | None, *, details: bool = F
         execution_duration=float(log["execution_duration"]),
         response_status=log["response_status"],
         created_at=gitlab_time(datetime.fromisoformat(log["created_at"])) or "",
-        redirects=log.get("redirects", []),
+        redirects=log.get("redirects") or None,
     ).model_dump()
+    if body["redirects"] is None:
+        del body["redirects"]  # GitLab's shape exactly, for a delivery that was not redirected
     if details:
         body["internal_error_message"] = log.get("internal_error_message")
     return body

@@ -204,10 +204,10 @@ def masked_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{REDACTED}@{parts.netloc}"))
 
 
-def checked_gitlab_version(version: str) -> str:
-    """``version`` when it is a GitLab release (``19.0.0``, ``18.2.1-ee``), else a ValueError that says so."""
+def checked_gitlab_version(version: str, name: str = "version") -> str:
+    """``version`` when it is a GitLab release (``19.0.0``, ``18.2.1-ee``), else a ValueError that names ``name``."""
     if not _GITLAB_VERSION.fullmatch(version):
-        raise ValueError(f"not a GitLab version such as {GITLAB_VERSION}: {version[:40]!r}")
+        raise ValueError(f"{name} is not a GitLab version such as {GITLAB_VERSION}: {version[:40]!r}")
     return version
 
 
@@ -516,7 +516,7 @@ class DeliveryLog:
             "response_status": self.result.response_status,
             "internal_error_message": self.result.internal_error,
             "idempotency_key": self.idempotency_key,
-            "redirects": [{"status": hop.status, "location": hop.location} for hop in self.result.redirects],
+            "redirects": [{"status": hop.status, "location": hop.location} for hop in self.result.redirects] or None,
         }
 
 
