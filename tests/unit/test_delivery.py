@@ -1,3 +1,4 @@
+import base64
 from datetime import UTC, datetime
 
 import pytest
@@ -16,6 +17,7 @@ from hookline.domain.delivery import (
     idempotency_key,
     masked_url,
     parse_delivery_message,
+    prepare_outgoing,
     redact_headers,
     split_userinfo,
     user_agent,
@@ -183,3 +185,13 @@ def test_redirect_locations_are_masked_scrubbed_and_capped() -> None:
         "/relative/{v}",
     ]
     assert len(logged.redirects[2].location.encode()) == 1024 and logged.redirects[2].location.endswith("…")
+
+
+def test_basic_auth_from_url_variables_is_a_secret_too() -> None:
+    hook = Hook(
+        id=5, kind=HookKind.PROJECT, scope_key="project:42", url="https://{user}:{password}@example.com/h",
+        url_variables={"user": "us%40er", "password": "p%3Ass"}, created_at=NOW,
+    )  # fmt: skip
+    outgoing = prepare_outgoing(hook, _task(), "{}", RequestContext("https://hookline.example"), 1)
+    echoed = "Basic " + base64.b64encode(b"us@er:p:ss").decode()
+    assert outgoing.scrub(f"you sent {echoed} and p:ss") == "you sent Basic [REDACTED] and [REDACTED]"

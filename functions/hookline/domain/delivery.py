@@ -424,7 +424,7 @@ def _prepared(
         url = interpolated_url(hook.url, hook.url_variables)
     except UrlTemplateError as error:
         return replace(outgoing, error=str(error), error_kind=FailureKind.INVALID_REQUEST)
-    outgoing = replace(outgoing, url=url, url_hash=url_hash(url))
+    outgoing = replace(outgoing, url=url, url_hash=url_hash(url), secrets=_secrets(hook, url))
     if body is None or not render or not hook.custom_webhook_template:
         return _signed(outgoing, hook, task, timestamp)
     try:
@@ -436,13 +436,14 @@ def _prepared(
     return _signed(replace(outgoing, body=rendered, rendered=rendered), hook, task, timestamp)
 
 
-def _secrets(hook: Hook) -> tuple[tuple[str, str], ...]:
-    """Every secret value a delivery of this hook carries, with its placeholder; longest first."""
+def _secrets(hook: Hook, url: str | None = None) -> tuple[tuple[str, str], ...]:
+    """Every secret value a delivery of this hook to ``url`` (its URL filled) carries, with its placeholder; longest
+    first. The userinfo's password, raw and decoded, and the Basic auth it becomes are secrets too."""
     pairs = [(value, f"{{{key}}}") for key, value in hook.url_variables.items()]
     pairs += [(value, REDACTED) for value in hook.custom_headers.values()]
     pairs += [(hook.token, REDACTED)] if hook.token else []
-    parts = urlsplit(hook.url)
-    credentials = split_userinfo(hook.url)[1]
+    parts = urlsplit(url or hook.url)
+    credentials = split_userinfo(url or hook.url)[1]
     if credentials is not None:
         user, password = credentials
         pairs += [(parts.password or "", REDACTED), (password.decode("utf-8", "replace"), REDACTED)]
