@@ -204,10 +204,10 @@ def masked_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{REDACTED}@{parts.netloc}"))
 
 
-def checked_gitlab_version(version: str, name: str = "version") -> str:
-    """``version`` when it is a GitLab release (``19.0.0``, ``18.2.1-ee``), else a ValueError that names ``name``."""
+def checked_gitlab_version(version: str) -> str:
+    """``version`` when it is a GitLab release (``19.0.0``, ``18.2.1-ee``), else a ValueError that says so."""
     if not _GITLAB_VERSION.fullmatch(version):
-        raise ValueError(f"{name} is not a GitLab version such as {GITLAB_VERSION}: {version[:40]!r}")
+        raise ValueError(f"is not a GitLab version such as {GITLAB_VERSION}")
     return version
 
 
