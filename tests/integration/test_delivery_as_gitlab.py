@@ -14,7 +14,6 @@ import httpx
 import pytest
 
 from hookline import settings
-from hookline.api.models import HookCreate, KeyValue
 from hookline.config import runtime_config
 from hookline.domain.events import HookKind
 from hookline.wiring import hook_admin
@@ -50,7 +49,7 @@ def _events(stack: LocalStack, hook_id: int) -> list[dict[str, Any]]:
 def _hook(url: str, **fields: Any) -> int:
     admin = hook_admin()
     namespace = admin.namespace(HookKind.PROJECT, PROJECT.replace("/", "%2F"), creating=True)
-    return admin.create(namespace, HookCreate(url=url, **fields)).id
+    return admin.create(namespace, {"url": url, **fields}).id
 
 
 @pytest.fixture
@@ -122,7 +121,7 @@ def test_recent_events_show_the_answer_as_gitlab_does(quiet_stack: LocalStack, r
         ],
         gzip.compress(text.encode()),
     )
-    hook_id = _hook(receiver.base_url + "/{where}", url_variables=[KeyValue(key="where", value="hidden-path-value")])
+    hook_id = _hook(receiver.base_url + "/{where}", url_variables={"where": "hidden-path-value"})
     _deliver(quiet_stack)
     (request,) = receiver.to("/hidden-path-value")
     assert request.json == PAYLOAD  # the delivered body keeps its emails

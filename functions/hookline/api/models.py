@@ -209,6 +209,13 @@ def hook_out(hook: Hook, now: datetime) -> dict[str, Any]:
     return HOOK_MODELS[hook.kind].model_validate(body).model_dump()
 
 
+class RedirectOut(BaseModel):
+    """A redirect answer a delivery went through: its status and its Location (userinfo masked, at most 1 KB)."""
+
+    status: int
+    location: str
+
+
 class EventLogOut(BaseModel):
     """A "Recent events" entry as GitLab's API answers it (``API::Entities::WebHookLog``)."""
 
@@ -222,8 +229,10 @@ class EventLogOut(BaseModel):
     execution_duration: float
     response_status: str
     created_at: str
-    #: Hookline's, only when there were some: the redirect answers the delivery went through (status, location)
-    redirects: list[dict[str, Any]] | None = None
+    redirects: list[RedirectOut] | None = Field(
+        None,
+        description="Hookline's, present only when there were some: the redirect answers the delivery went through",
+    )
 
 
 class EventLogDetailOut(EventLogOut):
