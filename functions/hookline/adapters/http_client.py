@@ -47,7 +47,6 @@ from hookline.domain.delivery import (
     Redirect,
     split_userinfo,
 )
-from hookline.domain.log_text import capitalized
 from hookline.domain.url_policy import (
     URL_MAX_LENGTH,
     Allowlist,
@@ -430,16 +429,19 @@ def _utf8_encodable(text: str) -> bool:
 
 
 def received_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """The answer's headers as GitLab lists them (Net::HTTP's ``each_capitalized``): names capitalized, repeats joined
-    with ", ", the first 50 names. Values are whole (httpcore read at most 100 KB of them): the log caps them once
-    the secrets are scrubbed, so no secret is cut in two."""
+    """The answer's headers with their names as the receiver sent them (the first spelling of a repeated name), repeats
+    joined with ", ", the first 50 names. Values are whole (httpcore read at most 100 KB of them): the log caps them
+    once the secrets are scrubbed, so no secret is cut in two."""
+    names: dict[str, str] = {}
     joined: dict[str, list[str]] = {}
     for raw_name, raw_value in raw:
-        name = capitalized(raw_name.decode("latin-1"))
-        if name not in joined and len(joined) >= RESPONSE_HEADERS_LIMIT:
+        sent = raw_name.decode("latin-1")
+        key = sent.lower()
+        if key not in joined and len(joined) >= RESPONSE_HEADERS_LIMIT:
             continue
-        joined.setdefault(name, []).append(raw_value.decode("utf-8", "replace"))
-    return {name: ", ".join(values) for name, values in joined.items()}
+        names.setdefault(key, sent)
+        joined.setdefault(key, []).append(raw_value.decode("utf-8", "replace"))
+    return {names[key]: ", ".join(values) for key, values in joined.items()}
 
 
 async def _read_body(response: httpx.Response) -> tuple[str, bool]:

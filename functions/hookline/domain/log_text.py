@@ -1,4 +1,4 @@
-"""Text as GitLab's "Recent events" keep it: byte caps marked with "…", header names capitalized, emails redacted."""
+"""Text as GitLab's "Recent events" keep it: byte caps marked with "…", emails redacted."""
 
 from __future__ import annotations
 
@@ -45,15 +45,6 @@ def _extends(before: str, char: str) -> bool:
         or 0xE0020 <= code <= 0xE007F
         or (before == "\r" and char == "\n")
     )
-
-
-def capitalized(name: str) -> str:
-    """A header name as GitLab logs it (Net::HTTP's ``each_capitalized``): each ``-``-separated word capitalized,
-    so ``content-type`` and ``CONTENT-TYPE`` both show as ``Content-Type``."""
-    words = name.split("-")
-    while words and not words[-1]:  # Ruby's String#split drops trailing empty fields
-        words.pop()
-    return "-".join(word[:1].upper() + word[1:].lower() for word in words)
 
 
 def redact_emails(data: Any) -> Any:
