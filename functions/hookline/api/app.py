@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn,
 
 from hookline.api import errors
 from hookline.api.middleware import DOCS_PATH, OPENAPI_PATH, REQUEST_MIDDLEWARES
-from hookline.api.routes import access_tokens, console, events, hooks, namespaces, portal_links
+from hookline.api.routes import access_tokens, console, events, hooks, namespaces, portal_links, stats
 
 #: Swagger UI's Authorize button offers both: GitLab takes a token in ``PRIVATE-TOKEN`` or as a bearer token.
 SECURITY_SCHEMES: dict[str, Any] = {
@@ -39,7 +39,15 @@ OPENAPI_INFO: dict[str, Any] = {
     #: Either scheme, on every operation; the public documentation paths are not in the document.
     "security": [{"PRIVATE-TOKEN": []}, {"Bearer": []}],
 }
-ROUTERS = (hooks.router, events.router, access_tokens.router, namespaces.router, portal_links.router, console.router)
+ROUTERS = (
+    hooks.router,
+    events.router,
+    access_tokens.router,
+    namespaces.router,
+    portal_links.router,
+    stats.router,
+    console.router,
+)
 
 
 def build() -> APIGatewayRestResolver:
