@@ -31,6 +31,7 @@ run: $(VENV)/.installed
 	$(BIN)/python -m infra.local
 
 test: install layer
+	$(BIN)/python -m tests.browser.chromium
 	$(BIN)/python -m pytest tests
 
 test-unit: $(VENV)/.installed
@@ -46,6 +47,7 @@ test-e2e: $(VENV)/.installed
 	$(BIN)/python -m pytest tests/e2e
 
 test-browser: $(VENV)/.installed
+	$(BIN)/python -m tests.browser.chromium
 	$(BIN)/python -m pytest tests/browser
 
 screenshots: $(VENV)/.installed

@@ -1,13 +1,13 @@
 """The browser tier: Chromium headless, driven by Playwright, against the local stack's console.
 
 Chromium is the system's (``chromium`` on PATH, or ``HOOKLINE_CHROMIUM``) or Playwright's own
-(``playwright install chromium``). When neither is there the tier fails, naming the command to run: it never skips.
+(``playwright install chromium``); see ``tests.browser.chromium``. When neither is there the tier fails, naming the
+command to run: it never skips.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,21 +17,11 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Playwright, sync_playwright
 
 from infra.local.stack import LocalStack
+from tests.browser.chromium import NoChromium, launch
 
-INSTALL_HINT = (
-    "The browser tier needs Chromium. On Debian or Ubuntu: `sudo apt-get install -y chromium` (or set "
-    "HOOKLINE_CHROMIUM to a Chromium binary); elsewhere: `.venv/bin/playwright install chromium`."
-)
 #: Where the story's screenshots go: ``make screenshots`` sets it to docs/screenshots (the README's); otherwise a
 #: temporary folder, so that a test run leaves the work tree as it was.
 SCREENSHOTS = Path(os.environ.get("HOOKLINE_SCREENSHOTS") or tempfile.mkdtemp(prefix="hookline-screenshots-"))
-
-
-def chromium_path() -> str | None:
-    explicit = os.environ.get("HOOKLINE_CHROMIUM")
-    if explicit:
-        return explicit
-    return next((found for name in ("chromium", "chromium-browser") if (found := shutil.which(name))), None)
 
 
 @pytest.fixture(scope="session")
@@ -42,11 +32,10 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
-    executable = chromium_path()
     try:
-        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-    except Exception as error:  # Playwright's own browser is not installed either
-        pytest.fail(f"{INSTALL_HINT}\n({type(error).__name__}: {str(error).splitlines()[0]})", pytrace=False)
+        launched = launch(playwright)
+    except NoChromium as error:
+        pytest.fail(str(error), pytrace=False)
     yield launched
     launched.close()
 
