@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt, StrictStr
 
 from hookline.api.access import managed_namespace, principal
 from hookline.api.errors import json_response
@@ -35,8 +35,8 @@ CONSOLE_PATH = "/console/"
 class PortalLinkCreate(BaseModel):
     """Exactly one of ``project`` and ``group``."""
 
-    project: int | str | None = Field(None, description="ID or full path of the project.")
-    group: int | str | None = Field(None, description="ID or full path of the group.")
+    project: StrictInt | StrictStr | None = Field(None, description="ID or full path of the project.")
+    group: StrictInt | StrictStr | None = Field(None, description="ID or full path of the group.")
 
 
 class PortalLinkOut(BaseModel):
