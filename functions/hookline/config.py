@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from hookline import settings
-from hookline.domain.delivery import REQUEST_TIMEOUT_SECONDS
+from hookline.domain.delivery import GITLAB_VERSION, REQUEST_TIMEOUT_SECONDS, checked_gitlab_version
 from hookline.domain.sending import SenderPolicy, send_window
 from hookline.domain.url_policy import Allowlist
 
@@ -61,11 +61,18 @@ class RuntimeConfig(BaseModel):
     namespace_rate_limit: int = Field(
         settings.DEFAULT_NAMESPACE_RATE_LIMIT, validation_alias=settings.NAMESPACE_RATE_LIMIT_ENV, ge=1
     )
+    #: The GitLab release whose webhook behaviour Hookline follows: deliveries carry ``User-Agent: GitLab/<it>``.
+    gitlab_version: str = Field(GITLAB_VERSION, validation_alias=settings.GITLAB_VERSION_ENV)
 
     @field_validator("outbound_allowlist", mode="before")
     @classmethod
     def _allowlist(cls, value: Any) -> Any:
         return Allowlist.parse(value) if isinstance(value, str) else value
+
+    @field_validator("gitlab_version")
+    @classmethod
+    def _release(cls, value: str) -> str:
+        return checked_gitlab_version(value)
 
     @field_validator("instance_url")
     @classmethod

@@ -131,10 +131,10 @@ METRIC_HOOKS_DISABLED = "HooksDisabled"
 METRIC_THROTTLED = "DeliveriesThrottled"
 #: Deliveries failed because their hook's stored item cannot be read (a corrupt item, a secret that cannot be opened).
 METRIC_HOOK_UNREADABLE = "HookUnreadable"
-USER_AGENT = "Hookline/0.1.0"
-#: The GitLab release whose behaviour Hookline follows: ``GET /api/v4/version`` and ``/metadata`` answer it.
-GITLAB_VERSION = "19.0.0"
-#: The revision those endpoints answer (GitLab's is its commit; Hookline's names itself).
+#: Overrides the GitLab release whose webhook behaviour Hookline follows (default ``domain.delivery.GITLAB_VERSION``):
+#: deliveries carry ``User-Agent: GitLab/<version>``; a value that is not a version (``19.0.0``, ``18.2.1-ee``) fails.
+GITLAB_VERSION_ENV = "HOOKLINE_GITLAB_VERSION"
+#: The revision ``GET /api/v4/version`` and ``/metadata`` answer beside that version (GitLab's is its commit).
 GITLAB_REVISION = "hookline"
 #: One delivery message carries an event's deliveries to up to this many hooks (a sender batch: at most 10 times it).
 HOOKS_PER_MESSAGE = 10

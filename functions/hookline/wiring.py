@@ -10,14 +10,16 @@ from hookline import settings
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.adapters.hook_store import HookStore
 from hookline.adapters.http_client import HttpSender, destination_blocked
+from hookline.adapters.portal_store import PortalStore
 from hookline.adapters.tls import ClientCertificate
 from hookline.adapters.token_store import TokenStore
 from hookline.config import runtime_config
-from hookline.domain.delivery import RequestContext
+from hookline.domain.delivery import RequestContext, user_agent
 from hookline.services.access_tokens import AccessTokens
 from hookline.services.delivery import DeliverySender
 from hookline.services.fan_out import FanOut
 from hookline.services.hook_admin import HookAdmin
+from hookline.services.portal_links import PortalLinks
 
 metrics = Metrics(namespace=settings.METRICS_NAMESPACE, service=settings.SERVICE_NAME)
 
@@ -41,7 +43,7 @@ def delivery_sender() -> DeliverySender:
             ),
             timeout_s=config.request_timeout_s,
         ),
-        RequestContext(instance_url=config.instance_url, user_agent=settings.USER_AGENT),
+        RequestContext(instance_url=config.instance_url, user_agent=user_agent(config.gitlab_version)),
         queue_url=config.delivery_queue_url,
         bus_name=config.bus_name,
         policy=config.sender_policy,
@@ -64,3 +66,8 @@ def hook_admin() -> HookAdmin:
 def access_tokens() -> AccessTokens:
     """Cheap to build (it holds table names only), so built per call: nothing to reset between local stacks."""
     return AccessTokens(TokenStore(), HookStore())
+
+
+def portal_links() -> PortalLinks:
+    """Portal links and sessions; built per call, as ``access_tokens``."""
+    return PortalLinks(PortalStore())

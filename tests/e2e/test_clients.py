@@ -17,6 +17,7 @@ import httpx
 
 from hookline import settings
 from hookline.clock import CLOCK
+from hookline.config import runtime_config
 from infra.local.receiver import Receiver
 from infra.local.stack import LocalStack
 
@@ -42,9 +43,9 @@ def test_user_version_and_metadata_answer_as_gitlab_does(gl: gitlab.Gitlab, runn
         False,
     )
     assert {"state", "web_url", "email", "can_create_group", "two_factor_enabled", "identities"} <= set(admin)
-    assert gl.version() == (settings.GITLAB_VERSION, settings.GITLAB_REVISION)
+    assert gl.version() == (runtime_config().gitlab_version, settings.GITLAB_REVISION)
     assert _admin(running, "/metadata").json() == {
-        "version": settings.GITLAB_VERSION,
+        "version": runtime_config().gitlab_version,
         "revision": settings.GITLAB_REVISION,
         "kas": {"enabled": False, "externalUrl": None, "externalK8sProxyUrl": None, "version": None},
         "enterprise": False,
@@ -58,7 +59,7 @@ def test_user_version_and_metadata_answer_as_gitlab_does(gl: gitlab.Gitlab, runn
     assert (bot["id"], bot["name"], bot["bot"], bot["state"]) == (made.user_id, "ci bot", True, "active")
     assert bot["username"].startswith("project_0_bot_") and len(bot["username"].rsplit("_", 1)[1]) == 32
     assert "is_admin" not in bot  # GitLab's UserPublic for anyone but an administrator
-    assert as_token.version()[0] == settings.GITLAB_VERSION
+    assert as_token.version()[0] == runtime_config().gitlab_version
     unauthenticated = httpx.get(f"{running.api_url}/api/v4/user")
     assert (unauthenticated.status_code, unauthenticated.json()) == (401, {"message": "401 Unauthorized"})
 

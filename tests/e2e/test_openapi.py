@@ -34,7 +34,9 @@ def test_the_document_and_swagger_ui_are_public_and_nothing_else_is(running: Loc
         assert (answer.status_code, answer.json()) == (401, {"message": "401 Unauthorized"})
 
 
-TAGS = {"project hooks", "group hooks", "system hooks", "events", "access tokens", "namespaces", "instance"}
+TAGS = {
+    "project hooks", "group hooks", "system hooks", "events", "access tokens", "namespaces", "portal links", "instance",
+}  # fmt: skip
 #: GitLab's docs' names for the path parameters.
 PATH_PARAMETERS = {"id", "hook_id", "hook_event_id", "key", "trigger", "token_id"}
 

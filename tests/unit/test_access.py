@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,10 +14,12 @@ from hookline.domain.access import (
     InvalidExpiry,
     Principal,
     choose_expiry,
+    current_user,
     is_expired,
     may_manage,
     token_digest,
 )
+from hookline.domain.errors import Forbidden
 from hookline.domain.events import HookKind
 
 P, G, S = HookKind.PROJECT, HookKind.GROUP, HookKind.SYSTEM
@@ -105,3 +108,29 @@ def test_a_stored_token_is_its_principal_while_active() -> None:
     assert token.active(NOW)
     assert not token.active(datetime(2025, 6, 2, tzinfo=UTC))
     assert not AccessToken(**{**token.__dict__, "revoked": True}).active(NOW)
+
+
+def test_the_current_user_of_each_principal() -> None:
+    admin = current_user(ADMIN, "hookline.example")
+    assert (admin.id, admin.username, admin.is_admin, admin.bot) == (1, "root", True, False)
+    token = AccessToken(
+        id=41,
+        digest="d",
+        name="ci bot",
+        scopes=("api",),
+        expires_on=date(2025, 7, 1),
+        created_at=NOW,
+        revoked=False,
+        kind=P,
+        keys=("project:42",),
+        path="acme/api",
+        namespace_id=42,
+    )
+    bot = current_user(token.principal(), "hookline.example")
+    assert (bot.id, bot.name, bot.is_admin, bot.bot) == (42, "ci bot", False, True)  # user id: token id + 1
+    assert bot.username.startswith("project_42_bot_") and len(bot.username) == len("project_42_bot_") + 32
+    assert bot.email == f"{bot.username}@noreply.hookline.example"
+    rotated = current_user(replace(token, id=77, user_id=token.bot_user_id).principal(), "hookline.example")
+    assert (rotated.id, rotated.username) == (bot.id, bot.username)  # the same bot user after a rotation
+    with pytest.raises(Forbidden):
+        current_user(Principal(P, frozenset({"project:42"}), "acme/api", portal=True), "hookline.example")

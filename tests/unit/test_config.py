@@ -19,6 +19,7 @@ def test_an_empty_environment_gives_the_defaults() -> None:
     assert config.sender_policy.max_hold_seconds == settings.SQS_MAX_VISIBILITY_SECONDS
     assert config.sender_policy.namespace_rate_limit == settings.DEFAULT_NAMESPACE_RATE_LIMIT
     assert config.admin_token is None and config.kms_key_id is None
+    assert config.gitlab_version == "19.0.0"
 
 
 def test_values_are_read_from_their_variables() -> None:
@@ -32,8 +33,10 @@ def test_values_are_read_from_their_variables() -> None:
             settings.INSTANCE_URL_ENV: "http://127.0.0.1:8080",
             settings.ADMIN_TOKEN_ENV: "s3cret-admin",
             settings.CLIENT_CERT_SECRET_ENV: "",  # empty: unset
+            settings.GITLAB_VERSION_ENV: "18.2.1-ee",
         }
     )
+    assert config.gitlab_version == "18.2.1-ee"
     assert config.request_timeout_s == 2.5
     assert config.sender_policy.max_hold_seconds == 1
     assert config.sender_policy.max_age == timedelta(minutes=30)
@@ -66,6 +69,12 @@ def test_values_are_read_from_their_variables() -> None:
             "HOOKLINE_INSTANCE_URL='gitlab.example.com' is not an http(s) URL",
         ),
         (settings.INSTANCE_URL_ENV, "ftp://host", "HOOKLINE_INSTANCE_URL='ftp://host' is not an http(s) URL"),
+        (settings.GITLAB_VERSION_ENV, "19", "HOOKLINE_GITLAB_VERSION='19' is not a GitLab version such as 19.0.0"),
+        (
+            settings.GITLAB_VERSION_ENV,
+            "19.0.0\r\nX: y",
+            "HOOKLINE_GITLAB_VERSION='19.0.0\\r\\nX: y' is not a GitLab version such as 19.0.0",
+        ),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_variable_and_the_value(name: str, value: str, message: str) -> None:

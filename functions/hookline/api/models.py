@@ -14,6 +14,7 @@ from hookline.domain.branch_filter import BranchFilterStrategy
 from hookline.domain.delivery import masked_url
 from hookline.domain.events import TRIGGERS_BY_KIND, HookKind
 from hookline.domain.hooks import MAX_LENGTHS, SECRETS_UNREADABLE, Hook, HookFields
+from hookline.domain.log_text import redact_emails
 
 ALL_TRIGGERS = TRIGGERS_BY_KIND[HookKind.GROUP] + ("repository_update_events",)
 
@@ -209,6 +210,13 @@ def hook_out(hook: Hook, now: datetime) -> dict[str, Any]:
     return HOOK_MODELS[hook.kind].model_validate(body).model_dump()
 
 
+class RedirectOut(BaseModel):
+    """A redirect answer a delivery went through: its status and its Location (userinfo masked, at most 1 KB)."""
+
+    status: int
+    location: str
+
+
 class EventLogOut(BaseModel):
     """A "Recent events" entry as GitLab's API answers it (``API::Entities::WebHookLog``)."""
 
@@ -222,6 +230,10 @@ class EventLogOut(BaseModel):
     execution_duration: float
     response_status: str
     created_at: str
+    redirects: list[RedirectOut] | None = Field(
+        None,
+        description="Hookline's, present only when there were some: the redirect answers the delivery went through",
+    )
 
 
 class EventLogDetailOut(EventLogOut):
@@ -237,6 +249,7 @@ def event_log_out(log: dict[str, Any], payload: str | None, *, details: bool = F
         request_data = json.loads(data) if data is not None else None
     except ValueError:
         request_data = data
+    request_data = redact_emails(request_data)  # as GitLab logs it; the delivered body keeps them
     body = EventLogOut(
         id=int(log["log_id"]),
         url=log["url"],
@@ -248,7 +261,10 @@ def event_log_out(log: dict[str, Any], payload: str | None, *, details: bool = F
         execution_duration=float(log["execution_duration"]),
         response_status=log["response_status"],
         created_at=gitlab_time(datetime.fromisoformat(log["created_at"])) or "",
+        redirects=log.get("redirects") or None,
     ).model_dump()
+    if body["redirects"] is None:
+        del body["redirects"]  # GitLab's shape exactly, for a delivery that was not redirected
     if details:
         body["internal_error_message"] = log.get("internal_error_message")
     return body
@@ -442,12 +458,12 @@ class MetadataOut(VersionOut):
     enterprise: bool
 
 
-def version_out() -> dict[str, Any]:
-    """``GET /version``: the GitLab release Hookline follows."""
-    return {"version": settings.GITLAB_VERSION, "revision": settings.GITLAB_REVISION}
+def version_out(version: str) -> dict[str, Any]:
+    """``GET /version``: the GitLab release whose behaviour Hookline follows."""
+    return {"version": version, "revision": settings.GITLAB_REVISION}
 
 
-def metadata_out() -> dict[str, Any]:
+def metadata_out(version: str) -> dict[str, Any]:
     """``GET /metadata`` in GitLab's shape; Hookline has no agent server for Kubernetes."""
     kas = {"enabled": False, "externalUrl": None, "externalK8sProxyUrl": None, "version": None}
-    return {**version_out(), "kas": kas, "enterprise": False}
+    return {**version_out(version), "kas": kas, "enterprise": False}

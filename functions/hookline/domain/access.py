@@ -5,6 +5,7 @@
 - A group token manages its group and everything below it: the groups and projects whose full path starts with the
   group's path + "/". A namespace whose path is unknown (known only by its id) cannot be proven to be below.
 - System hooks belong to the admin alone.
+- A portal session (``hookline.domain.portal``) manages its own namespace only, even a group's.
 - A token that makes a token is its creator: revoking (or rotating) a token revokes every token it made, and theirs.
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from hookline.domain.errors import Forbidden
 from hookline.domain.events import HookKind
 from hookline.domain.hooks import normalize_path
 
@@ -51,6 +53,8 @@ class Principal:
     keys: frozenset[str] = frozenset()  # the scope keys the namespace was known by when the token was made
     path: str | None = None  # its full path, when known
     expires_on: date | None = None
+    #: A portal session (``hookline.domain.portal``): its namespace alone, never the namespaces below it.
+    portal: bool = False
     token: AccessToken | None = field(default=None, compare=False)  # the access token asking (None: the admin)
 
     @property
@@ -70,8 +74,10 @@ def may_manage(principal: Principal, kind: HookKind, keys: tuple[str, ...], path
     target = normalize_path(path) if path else None
     if kind is principal.kind and (principal.keys.intersection(keys) or (target and target == principal.path)):
         return True
-    return principal.kind is HookKind.GROUP and bool(
-        principal.path and target and target.startswith(principal.path + "/")
+    return (
+        principal.kind is HookKind.GROUP
+        and not principal.portal
+        and bool(principal.path and target and target.startswith(principal.path + "/"))
     )
 
 
@@ -138,7 +144,7 @@ class AccessToken:
 
     def principal(self) -> Principal:
         path = normalize_path(self.path) if self.path else None
-        return Principal(self.kind, frozenset(self.keys), path, self.expires_on, self)
+        return Principal(self.kind, frozenset(self.keys), path, self.expires_on, token=self)
 
 
 @dataclass(frozen=True)
@@ -164,8 +170,10 @@ def bot_username(token: AccessToken) -> str:
 
 def current_user(principal: Principal, host: str, admin_since: datetime | None = None) -> User:
     """The user behind a principal, as GitLab's ``GET /user`` shows it; ``host`` names the instance (for emails)."""
-    token = principal.token
-    if token is None:
+    if principal.is_admin:
         return User(ADMIN_USER_ID, "root", "Administrator", True, False, admin_since, f"admin@{host}")
+    token = principal.token
+    if token is None:  # a portal session is no user (and may not ask)
+        raise Forbidden()
     username = bot_username(token)
     return User(token.bot_user_id, username, token.name, False, True, token.created_at, f"{username}@noreply.{host}")

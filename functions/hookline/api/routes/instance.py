@@ -40,12 +40,13 @@ def get_current_user() -> Response[Any]:
     "/api/v4/version",
     operation_id="get_version",
     summary="Get the version",
-    description="The GitLab release whose behaviour Hookline follows.",
+    description="The GitLab release whose behaviour Hookline follows (`HOOKLINE_GITLAB_VERSION`), as deliveries' "
+    "`User-Agent` names it.",
     tags=[INSTANCE],
     responses=answers(200, model=VersionOut),
 )
 def get_version() -> Response[Any]:
-    return json_response(200, version_out())
+    return json_response(200, version_out(runtime_config().gitlab_version))
 
 
 @router.get(
@@ -57,4 +58,4 @@ def get_version() -> Response[Any]:
     responses=answers(200, model=MetadataOut),
 )
 def get_metadata() -> Response[Any]:
-    return json_response(200, metadata_out())
+    return json_response(200, metadata_out(runtime_config().gitlab_version))
