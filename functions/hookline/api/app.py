@@ -451,8 +451,8 @@ def delete_system_hook(hook_id: int) -> Response[Any]:
 
 @app.post("/api/v4/hooks/<hook_id>", responses=answers(201, 403))
 def test_system_hook(hook_id: int) -> Response[Any]:
-    """GitLab's system hook test: a push event."""
-    return _test(_ns(HookKind.SYSTEM), hook_id, "push_events")
+    """GitLab's system hook test: its fixed project_create sample, sent, and answered."""
+    return json_response(201, hook_admin().test_system(_ns(HookKind.SYSTEM), hook_id))
 
 
 # --- namespaces ----------------------------------------------------------------------------------------------

@@ -47,7 +47,15 @@ from hookline.domain.hooks import (
     namespace_key,
     normalize_path,
 )
-from hookline.domain.samples import TRIGGER_EVENTS, sample_payload
+from hookline.domain.samples import (
+    NOT_TESTABLE,
+    SYSTEM_HOOK_TEST_EVENT,
+    SYSTEM_HOOK_TEST_SAMPLE,
+    TESTABLE_TRIGGERS,
+    TRIGGER_EVENTS,
+    sample_payload,
+    sample_project,
+)
 from hookline.domain.signing import InvalidSigningToken, generate_signing_token, signing_key
 from hookline.domain.url_policy import InvalidUrl, validate_url_syntax
 from hookline.services.delivery import DeliverySender
@@ -304,26 +312,44 @@ class HookAdmin:
 
     # --- test and recover ------------------------------------------------------------------------------------
     def test(self, namespace: Namespace, hook_id: int, trigger: str) -> DeliveryResult:
-        """Send a sample event now, even to a disabled hook; a 2xx re-enables it. Anything else is a 422."""
+        """Send GitLab's sample for ``trigger`` now, even to a disabled hook; a 2xx re-enables it. Anything else is
+        a 422, and so is a trigger GitLab cannot test."""
         hook = self.get(namespace, hook_id)
         if trigger not in TRIGGERS_BY_KIND[hook.kind]:
             raise ApiError(400, error="trigger does not have a valid value")
         now = self.clock()
         self._limit_manual_sends(hook, now)
-        event_uuid = str(uuid.uuid4())
-        task = DeliveryTask(
-            hook_id=hook.id,
-            event_uuid=event_uuid,
-            event_name=TRIGGER_EVENTS[trigger].name,
-            idempotency_key=idempotency_key(event_uuid, hook.id),
-            body=json.dumps(sample_payload(hook, trigger, now), separators=(",", ":")),
-            queued_at=now,
-        )
-        result = self.sender.send_test(hook, task)
+        if trigger not in TESTABLE_TRIGGERS[hook.kind]:
+            raise ApiError(422, message=NOT_TESTABLE)
+        project = sample_project(hook.kind, namespace.id or hook.namespace_id, namespace.path or hook.namespace_path)
+        sample = sample_payload(trigger, project, self.sender.context.instance_url, now)
+        result = self.sender.send_test(hook, self._sample_task(hook, TRIGGER_EVENTS[trigger].name, sample, now))
         if result.status_code is None or not 200 <= result.status_code < 300:
             reason = result.internal_error or f"the receiver answered {result.status_code}"
             raise ApiError(422, message=f"Hook execution failed: {reason}")
         return result
+
+    def test_system(self, namespace: Namespace, hook_id: int) -> dict[str, Any]:
+        """GitLab's system hook test: its fixed ``project_create`` sample, sent now; the sample is the answer,
+        whatever the receiver says."""
+        hook = self.get(namespace, hook_id)
+        now = self.clock()
+        self._limit_manual_sends(hook, now)
+        sample = dict(SYSTEM_HOOK_TEST_SAMPLE)
+        self.sender.send_test(hook, self._sample_task(hook, SYSTEM_HOOK_TEST_EVENT, sample, now))
+        return sample
+
+    @staticmethod
+    def _sample_task(hook: Hook, event_name: str, sample: dict[str, Any], now: datetime) -> DeliveryTask:
+        event_uuid = str(uuid.uuid4())
+        return DeliveryTask(
+            hook_id=hook.id,
+            event_uuid=event_uuid,
+            event_name=event_name,
+            idempotency_key=idempotency_key(event_uuid, hook.id),
+            body=json.dumps(sample, separators=(",", ":")),
+            queued_at=now,
+        )
 
     def recover(self, namespace: Namespace, hook_id: int, since: datetime, until: datetime | None) -> dict[str, int]:
         """Queue a hook's parked deliveries (parked in [since, until]) again, up to RECOVER_LIMIT per call."""
