@@ -25,7 +25,7 @@ metrics = Metrics(namespace=settings.METRICS_NAMESPACE, service=settings.SERVICE
 @cache
 def fan_out() -> FanOut:
     config = runtime_config()
-    return FanOut(HookStore(), DeliveryStore(), config.delivery_queue_url, config.ingest_dlq_url)
+    return FanOut(HookStore(), DeliveryStore(), config.delivery_queue_url, config.ingest_dlq_url, config.instance_url)
 
 
 @cache

@@ -21,6 +21,7 @@ from hookline.domain.delivery import EventDeliveries
 from hookline.domain.envelope import IncomingEvent, InvalidEvent, NamespaceRef, parse_event
 from hookline.domain.events import HookKind
 from hookline.domain.hooks import namespace_key
+from hookline.domain.image_urls import with_absolute_image_urls
 
 logger = Logger(service=settings.SERVICE_NAME)
 
@@ -52,6 +53,18 @@ def _namespace_refs(event: IncomingEvent) -> list[tuple[HookKind, NamespaceRef]]
     return [event.scope.namespace, *((HookKind.GROUP, group) for group in event.scope.groups)]
 
 
+def project_id(event: IncomingEvent, routes: dict[str, ScopeRoutes]) -> int | None:
+    """The id of the event's project: from its scope, else the alias Hookline learnt for its path."""
+    kind, ref = event.scope.namespace
+    if kind is not HookKind.PROJECT:
+        return None
+    if ref.id is not None:
+        return ref.id
+    known = routes.get(namespace_key(kind, ref.path)) if ref.path else None
+    alias = known.alias.removeprefix("project:") if known and known.alias else ""
+    return int(alias) if alias.isascii() and alias.isdigit() else None
+
+
 @dataclass
 class FanOutReport:
     events: int = 0
@@ -67,6 +80,7 @@ class FanOut:
     delivery_store: DeliveryStore
     delivery_queue_url: str
     dead_letter_url: str
+    instance_url: str = ""  # relative image references in markdown fields are made absolute under it
     clock: Callable[[], datetime] = CLOCK.now
 
     def parse_record(self, record: SQSRecord) -> IncomingEvent | None:
@@ -113,10 +127,8 @@ class FanOut:
                 if not hook_ids:  # nothing to store or send (and no compression spent on it)
                     report.unmatched_events += 1
                     continue
-                body = payload_text(event.payload)
-                payload_items.append(
-                    self.delivery_store.payload_item(event.event_uuid, event.event_type.name, body, now)
-                )
+                body, item = self._stored_payload(event, project_id(event, routes), now)
+                payload_items.append(item)
             except Exception as error:
                 reason = str(error) if isinstance(error, PayloadTooLarge) else "the event could not be fanned out"
                 logger.warning("Rejected event", extra={"reason": reason, "event_uuid": event.event_uuid})
@@ -146,6 +158,20 @@ class FanOut:
             extra={"events": report.events, "deliveries": report.deliveries, "messages": len(messages)},
         )
         return report
+
+    def _stored_payload(self, event: IncomingEvent, project: int | None, now: datetime) -> tuple[str, dict[str, Any]]:
+        """The body to deliver (GitLab's markdown fields with absolute image URLs) and its payload item. Should the
+        rewrite take the payload past what an item holds, the payload goes as the producer sent it."""
+        name = event.event_type.name
+        payload = with_absolute_image_urls(name, event.payload, self.instance_url, project)
+        try:
+            body = payload_text(payload)
+            return body, self.delivery_store.payload_item(event.event_uuid, name, body, now)
+        except PayloadTooLarge:
+            if payload is event.payload:
+                raise
+        body = payload_text(event.payload)
+        return body, self.delivery_store.payload_item(event.event_uuid, name, body, now)
 
     def _learn_aliases(self, events: list[IncomingEvent], routes: dict[str, ScopeRoutes]) -> None:
         """Remember that a namespace's id and path are one, the first time an event shows both."""
