@@ -131,6 +131,8 @@ METRIC_HOOKS_DISABLED = "HooksDisabled"
 METRIC_THROTTLED = "DeliveriesThrottled"
 #: Deliveries failed because their hook's stored item cannot be read (a corrupt item, a secret that cannot be opened).
 METRIC_HOOK_UNREADABLE = "HookUnreadable"
+#: Deliveries the recursion guard blocked at fan-out (not sent, not logged, not counted against their hooks).
+METRIC_RECURSION_BLOCKED = "DeliveriesRecursionBlocked"
 USER_AGENT = "Hookline/0.1.0"
 #: One delivery message carries an event's deliveries to up to this many hooks (a sender batch: at most 10 times it).
 HOOKS_PER_MESSAGE = 10

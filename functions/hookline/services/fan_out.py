@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from hookline import settings
@@ -22,6 +23,8 @@ from hookline.domain.envelope import IncomingEvent, InvalidEvent, NamespaceRef, 
 from hookline.domain.events import HookKind
 from hookline.domain.hooks import namespace_key
 from hookline.domain.image_urls import with_absolute_image_urls
+from hookline.domain.recursion import Admission, ChainEvent, ChainKey, chain_tenant
+from hookline.services.recursion_guard import RecursionGuard
 
 logger = Logger(service=settings.SERVICE_NAME)
 
@@ -53,6 +56,21 @@ def _namespace_refs(event: IncomingEvent) -> list[tuple[HookKind, NamespaceRef]]
     return [event.scope.namespace, *((HookKind.GROUP, group) for group in event.scope.groups)]
 
 
+def _chain_event(event: IncomingEvent, hook_ids: list[int], routes: dict[str, ScopeRoutes]) -> ChainEvent:
+    """The event as the recursion guard sees it: the chain it joins (or starts), per tenant."""
+    kind, ref = event.scope.namespace
+    key = namespace_key(kind, ref.id if ref.id is not None else ref.path or "")
+    known = routes.get(key)
+    alias = known.alias.split(":", 1)[1] if known and known.alias else None
+    paths = [
+        ref.path,
+        None if alias is None or alias.isdigit() else alias,
+        *(group.path for group in event.scope.groups),
+    ]
+    chain = ChainKey(chain_tenant(key, paths), event.chain_uuid or event.event_uuid)
+    return ChainEvent(chain, event.event_uuid, tuple(hook_ids), chained=event.chain_uuid is not None)
+
+
 def project_id(event: IncomingEvent, routes: dict[str, ScopeRoutes]) -> int | None:
     """The id of the event's project: from its scope, else the alias Hookline learnt for its path."""
     kind, ref = event.scope.namespace
@@ -70,6 +88,7 @@ class FanOutReport:
     events: int = 0
     deliveries: int = 0
     unmatched_events: int = 0
+    recursion_blocked: int = 0
     per_event: dict[str, list[int]] = field(default_factory=dict)
     keep_message_ids: tuple[str, ...] = ()
 
@@ -81,7 +100,12 @@ class FanOut:
     delivery_queue_url: str
     dead_letter_url: str
     instance_url: str = ""  # relative image references in markdown fields are made absolute under it
+    metrics: Metrics | None = None
     clock: Callable[[], datetime] = CLOCK.now
+    guard: RecursionGuard = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.guard = RecursionGuard(self.delivery_store)
 
     def parse_record(self, record: SQSRecord) -> IncomingEvent | None:
         """An EventBridge envelope from the ingest queue. A contract breach goes to the DLQ at once, with its reason."""
@@ -107,34 +131,48 @@ class FanOut:
         )
 
     def fan_out(self, events: list[IncomingEvent]) -> FanOutReport:
-        """One routing read for the whole batch, one payload write per matched event, messages sent in tens.
+        """One routing read for the whole batch, the recursion guard, one payload write per matched event, messages
+        sent in tens.
 
         A failure after the messages went out fails the batch: it is fanned out again, and the deliveries it repeats
-        carry the same Idempotency-Key."""
+        carry the same Idempotency-Key (and the guard lets an event call again the hooks it called)."""
         now = self.clock()
         all_keys = [key for event in events for key in event.scope.scope_keys()]
         routes = self.hook_store.scope_routes(all_keys)
         self._learn_aliases(events, routes)
 
         report = FanOutReport(events=len(events))
-        payload_items: list[dict[str, Any]] = []
-        messages: list[OutgoingMessage] = []
-        all_inline = True
+        matched: list[tuple[IncomingEvent, list[int]]] = []
         for event in events:
             try:  # one producer's event must not fail the batch
                 hook_ids = matching_hook_ids(event, routes)
-                report.per_event[event.event_uuid] = hook_ids
-                if not hook_ids:  # nothing to store or send (and no compression spent on it)
-                    report.unmatched_events += 1
-                    continue
-                body, item = self._stored_payload(event, project_id(event, routes), now)
-                payload_items.append(item)
-            except Exception as error:
-                reason = str(error) if isinstance(error, PayloadTooLarge) else "the event could not be fanned out"
-                logger.warning("Rejected event", extra={"reason": reason, "event_uuid": event.event_uuid})
-                self._dead_letter(json.dumps({"id": event.event_uuid, "detail-type": event.event_type.name}), reason)
-                report.per_event.pop(event.event_uuid, None)
+            except Exception:
+                self._reject(event, "the event could not be fanned out")
                 continue
+            report.per_event[event.event_uuid] = hook_ids
+            if hook_ids:
+                matched.append((event, hook_ids))
+            else:  # nothing to store or send (and no compression spent on it)
+                report.unmatched_events += 1
+        guarded = self.guard.admit([_chain_event(event, hook_ids, routes) for event, hook_ids in matched], now)
+        self._report_blocked(matched, guarded.admissions, report)
+
+        payload_items: list[dict[str, Any]] = list(guarded.new_chain_items)
+        messages: list[OutgoingMessage] = []
+        all_inline = True
+        for (event, _), admission in zip(matched, guarded.admissions, strict=True):
+            hook_ids = list(admission.allowed)
+            report.per_event[event.event_uuid] = hook_ids
+            if not hook_ids:
+                continue
+            try:
+                body, item = self._stored_payload(event, project_id(event, routes), now)
+            except Exception as error:
+                self._reject(
+                    event, str(error) if isinstance(error, PayloadTooLarge) else "the event could not be fanned out"
+                )
+                continue
+            payload_items.append(item)
             inline = body if len(body.encode()) <= settings.INLINE_BODY_LIMIT else None
             all_inline = all_inline and inline is not None
             for start in range(0, len(hook_ids), settings.HOOKS_PER_MESSAGE):
@@ -144,6 +182,7 @@ class FanOut:
                     event_name=event.event_type.name,
                     body=inline,
                     queued_at=now,
+                    chain_uuid=event.chain_uuid,
                 )
                 messages.append(OutgoingMessage(message.model_dump_json(exclude_none=True)))
             report.deliveries += len(hook_ids)
@@ -158,6 +197,30 @@ class FanOut:
             extra={"events": report.events, "deliveries": report.deliveries, "messages": len(messages)},
         )
         return report
+
+    def _reject(self, event: IncomingEvent, reason: str) -> None:
+        logger.warning("Rejected event", extra={"reason": reason, "event_uuid": event.event_uuid})
+        self._dead_letter(json.dumps({"id": event.event_uuid, "detail-type": event.event_type.name}), reason)
+
+    def _report_blocked(
+        self, matched: list[tuple[IncomingEvent, list[int]]], admissions: list[Admission], report: FanOutReport
+    ) -> None:
+        """Blocked deliveries are not sent, logged nor counted against their hooks: a log line and a metric."""
+        for (event, _), admission in zip(matched, admissions, strict=True):
+            if admission.blocked:
+                report.recursion_blocked += len(admission.blocked)
+                logger.info(
+                    "Recursion blocked",
+                    extra={
+                        "event_uuid": event.event_uuid,
+                        "gitlab_event_uuid": event.chain_uuid,
+                        "blocked": len(admission.blocked),
+                        "hook_ids": list(admission.blocked[:20]),
+                    },
+                )
+        if report.recursion_blocked and self.metrics is not None:  # flushed here: most batches have no metric
+            self.metrics.add_metric(settings.METRIC_RECURSION_BLOCKED, MetricUnit.Count, report.recursion_blocked)
+            self.metrics.flush_metrics()
 
     def _stored_payload(self, event: IncomingEvent, project: int | None, now: datetime) -> tuple[str, dict[str, Any]]:
         """The body to deliver (GitLab's markdown fields with absolute image URLs) and its payload item. Should the
