@@ -22,7 +22,9 @@ from hookline.domain.hooks import Hook
 from hookline.domain.recursion import Chain, ChainKey
 from hookline.services.fan_out import FanOut
 from hookline.wiring import hook_admin, metrics
+from infra.local.receiver import Receiver
 from infra.local.stack import LocalStack
+from tests.integration.conftest import poller
 
 PROJECT = "loop/svc"
 
@@ -173,3 +175,23 @@ def test_concurrent_batches_of_one_chain_call_a_new_hook_once(quiet_stack: Local
     assert queued(quiet_stack) == [(new.id, theirs.event_uuid, root.event_uuid)]
     chain = DeliveryStore().get_chains([ChainKey("loop", root.event_uuid)], datetime.now(UTC))
     assert chain[ChainKey("loop", root.event_uuid)].calls == {first.id: root.event_uuid, new.id: theirs.event_uuid}
+
+
+def test_a_resend_carries_the_chains_uuid_again(quiet_stack: LocalStack, receiver: Receiver) -> None:
+    admin = hook_admin()
+    namespace = admin.namespace(HookKind.PROJECT, "resend%2Fchain", creating=True)
+    hook = admin.create(namespace, HookCreate(url=receiver.url("/chained")))
+    chain = str(uuid.uuid4())
+    detail = {"scope": {"project": {"path": "resend/chain"}}, "payload": {"ref": "refs/heads/main"}}
+    envelope = {"id": str(uuid.uuid4()), "detail-type": "Push Hook", "detail": {**detail, "gitlab_event_uuid": chain}}
+    sqs = quiet_stack.client("sqs")
+    sqs.send_message(QueueUrl=quiet_stack.environment[settings.INGEST_QUEUE.env_var], MessageBody=json.dumps(envelope))
+    try:
+        poller(quiet_stack, "IngestFunction").poll_once()
+        poller(quiet_stack, "SenderFunction").poll_once()
+        (logs, _) = admin.events(namespace, hook.id, frozenset(), 1, 20)
+        assert admin.resend(namespace, hook.id, logs[0][0]["log_id"]) == 200
+        sent = [request.headers["X-Gitlab-Event-UUID"] for request in receiver.to("/chained")]
+        assert sent == [chain, chain]
+    finally:
+        admin.delete(namespace, hook.id)

@@ -47,6 +47,7 @@ from hookline.domain.hooks import (
     namespace_key,
     normalize_path,
 )
+from hookline.domain.recursion import is_uuid
 from hookline.domain.samples import (
     NOT_TESTABLE,
     SYSTEM_HOOK_TEST_EVENT,
@@ -291,6 +292,7 @@ class HookAdmin:
             idempotency_key=log["idempotency_key"],
             body=log.get("request_data"),
             queued_at=now,
+            chain_uuid=_logged_chain(log),
         )
         result = self.sender.send_resend(hook, task)
         if result.status_code is None:
@@ -370,6 +372,12 @@ class HookAdmin:
         )
         self.deliveries.delete_items([key for key, _, _ in chosen])
         return {"recovered": len(chosen), "remaining": len(parked) - len(chosen)}
+
+
+def _logged_chain(log: dict[str, Any]) -> str | None:
+    """The chain UUID a logged delivery carried, when it was not its event's own."""
+    sent = (log.get("request_headers") or {}).get("X-Gitlab-Event-UUID")
+    return sent if isinstance(sent, str) and sent != log["event_uuid"] and is_uuid(sent) else None
 
 
 def _checked_fields(
