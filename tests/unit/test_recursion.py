@@ -17,9 +17,11 @@ from hookline.domain.recursion import (
     Chain,
     ChainEvent,
     ChainKey,
+    ChainRoot,
     admit,
     admit_chain,
     chain_tenant,
+    joined_chain,
 )
 
 CHAIN = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
@@ -27,45 +29,63 @@ NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    ("calls", "hooks", "chained", "allowed", "blocked", "after"),
+    ("calls", "hooks", "allowed", "blocked", "after"),
     [
-        # an event that starts its chain is never blocked, and records its hooks
-        ({}, [1, 2], False, [1, 2], [], {1: "e", 2: "e"}),
-        # an event that joins a chain: a hook the chain called is blocked, the others called and recorded
-        ({1: "a"}, [1, 2], True, [2], [1], {1: "a", 2: "e"}),
+        # a hook the chain called is blocked, the others called and recorded
+        ({1: "a"}, [1, 2], [2], [1], {1: "a", 2: "e"}),
+        ({}, [1, 2], [1, 2], [], {1: "e", 2: "e"}),
         # the same event seen again (its batch is processed again): its own calls are allowed again
-        ({1: "e", 2: "a"}, [1, 2], True, [1], [2], {1: "e", 2: "a"}),
+        ({1: "e", 2: "a"}, [1, 2], [1], [2], {1: "e", 2: "a"}),
         # a repeated hook id in one event is called once
-        ({}, [1, 1], True, [1, 1], [], {1: "e"}),
+        ({}, [1, 1], [1, 1], [], {1: "e"}),
     ],
 )
 def test_gitlabs_rule(
-    calls: dict[int, str], hooks: list[int], chained: bool, allowed: list[int], blocked: list[int], after: dict
+    calls: dict[int, str], hooks: list[int], allowed: list[int], blocked: list[int], after: dict
 ) -> None:
     state = dict(calls)
-    assert admit(state, "e", hooks, chained=chained) == Admission(tuple(allowed), tuple(blocked))
+    assert admit(state, "e", hooks) == Admission(tuple(allowed), tuple(blocked))
     assert state == after
 
 
 def test_a_chain_past_the_limit_blocks_every_new_hook_and_never_holds_more() -> None:
     full = {hook: "a" for hook in range(CHAIN_LIMIT)}
-    assert admit(dict(full), "e", [1000, 1001], chained=True) == Admission((), (1000, 1001))
+    assert admit(dict(full), "e", [1000, 1001]) == Admission((), (1000, 1001))
     # a chain one short of the limit takes one more hook, then blocks the rest
     state = {hook: "a" for hook in range(CHAIN_LIMIT - 1)}
-    assert admit(state, "e", [1000, 1001, 1002], chained=True) == Admission((1000,), (1001, 1002))
+    assert admit(state, "e", [1000, 1001, 1002]) == Admission((1000,), (1001, 1002))
     assert len(state) == CHAIN_LIMIT
-    # an event that starts a chain with 150 hooks calls them all and records only the first 100
-    state = {}
-    assert admit(state, "e", list(range(150)), chained=False).allowed == tuple(range(150))
-    assert len(state) == CHAIN_LIMIT
+    # an event that starts a chain with 150 hooks (never blocked) records only the first 100
+    assert ChainRoot.of("acme", [7, 7, *range(150)]).hook_ids == (7, *range(7), *range(8, CHAIN_LIMIT))
 
 
 def test_the_events_of_one_chain_in_a_batch_are_decided_in_order() -> None:
     key = ChainKey("acme", CHAIN)
-    events = [ChainEvent(key, "f", (1, 2), True), ChainEvent(key, "g", (2, 3), True)]
+    events = [ChainEvent(key, "f", (1, 2)), ChainEvent(key, "g", (2, 3))]
     admissions, calls = admit_chain(Chain({1: "e"}, version=3), events)
     assert admissions == [Admission((2,), (1,)), Admission((3,), (2,))]
     assert calls == {1: "e", 2: "f", 3: "g"}
+
+
+ROOT = ChainRoot("acme", (1, 2))
+KEY = ChainKey("acme", CHAIN)
+
+
+@pytest.mark.parametrize(
+    ("stored", "root", "key", "fresh", "expected"),
+    [
+        (None, None, KEY, False, Chain({})),  # an unknown UUID: an empty chain
+        (None, ROOT, KEY, True, Chain({1: CHAIN, 2: CHAIN})),  # as the event that started it recorded it
+        (None, ROOT, KEY, False, Chain({})),  # started more than 30 minutes ago
+        (None, ROOT, ChainKey("other", CHAIN), True, Chain({})),  # another tenant's event: a chain of one's own
+        (Chain({3: "f"}, 2), ROOT, KEY, True, Chain({3: "f"}, 2)),  # stored: the started calls are in it already
+        (Chain({}, 2), ROOT, KEY, True, Chain({}, 2)),  # stored and forgotten
+    ],
+)
+def test_the_chain_an_event_joins(
+    stored: Chain | None, root: ChainRoot | None, key: ChainKey, fresh: bool, expected: Chain
+) -> None:
+    assert joined_chain(stored, root, key, fresh) == expected
 
 
 @pytest.mark.parametrize(

@@ -1,12 +1,14 @@
 """Event payloads and delivery logs in DynamoDB, compressed, each with a TTL.
 
 Items of the deliveries table:
-- ``EVENT#<uuid>`` / ``PAYLOAD``: an event's payload, stored once however many hooks it goes to.
+- ``EVENT#<uuid>`` / ``PAYLOAD``: an event's payload, stored once however many hooks it goes to; with the chain the
+  event starts, when it starts one (its tenant and the hooks it calls: the recursion guard's).
 - ``HOOK#<id>`` / ``PARKED#<ms>#<key>``: a delivery that ended without success (the hook was disabled for good, or
   the delivery expired or ran out of retries), kept 14 days so ``recover`` can queue it again. It carries its event's
   payload when the task refers to the stored one, so it never outlives what it sends.
 - ``CHAIN#<tenant>#<uuid>`` / ``CHAIN``: the hooks a webhook chain called (the recursion guard), at most 100, each
-  with the event that called it; forgotten 30 minutes after the chain's last call.
+  with the event that called it, written by the first event that joins the chain; forgotten 30 minutes after the
+  chain's last call.
 - ``HOOK#<id>`` / ``LOG#<base>#<random>``: up to ten attempts of one hook made by one sender batch, log ids
   ``base + 0 ..``, as one zlib-compressed blob, with their statuses beside it for the "Recent events" filter. A
   request body is the event's payload unless a template made it different. One item (one write unit, usually) for
@@ -32,7 +34,7 @@ from botocore.exceptions import ClientError
 from hookline import settings
 from hookline.adapters.aws import BatchRead, batch_get, batch_write, dynamodb, from_item, read, to_item
 from hookline.domain.delivery import DeliveryLog, DeliveryTask, log_id_for
-from hookline.domain.recursion import CHAIN_TTL, Chain, ChainKey
+from hookline.domain.recursion import CHAIN_TTL, Chain, ChainKey, ChainRoot, joined_chain
 
 logger = Logger(service=settings.SERVICE_NAME)
 _TABLE = settings.DELIVERIES_TABLE
@@ -111,8 +113,11 @@ class DeliveryStore:
         self.table_name = table_name or _TABLE.name
 
     # --- payloads --------------------------------------------------------------------------------------------
-    def payload_item(self, event_uuid: str, event_name: str, body: str, now: datetime) -> dict[str, Any]:
-        """An event's payload item; PayloadTooLarge when even compressed it would not fit an item."""
+    def payload_item(
+        self, event_uuid: str, event_name: str, body: str, now: datetime, chain: ChainRoot | None = None
+    ) -> dict[str, Any]:
+        """An event's payload item (with the chain it starts); PayloadTooLarge when even compressed it would not fit
+        an item."""
         compressed = zlib.compress(body.encode(), 6)
         if len(compressed) > PAYLOAD_BLOB_LIMIT:
             raise PayloadTooLarge(f"the payload is too large to store ({len(compressed)} bytes compressed)")
@@ -124,6 +129,8 @@ class DeliveryStore:
                     "body": compressed,
                     "created_at": now.isoformat(),
                     _TTL: _epoch(now + timedelta(seconds=settings.PAYLOAD_TTL_SECONDS)),
+                    "chain_tenant": chain.tenant if chain else None,
+                    "chain_hooks": list(chain.hook_ids) if chain else None,
                 }
             ),
         }
@@ -279,20 +286,22 @@ class DeliveryStore:
         )
 
     def get_chains(self, keys: Iterable[ChainKey], now: datetime) -> dict[ChainKey, Chain]:
-        """The stored chains of these keys (one strongly consistent BatchGetItem); an expired one has no calls."""
-        chains: dict[ChainKey, Chain] = {}
-        for item in batch_get(self.table_name, [_chain_key(key) for key in dict.fromkeys(keys)], consistent=True):
+        """The chains these keys name as events that join them see them (one strongly consistent BatchGetItem for
+        the chain items and the payload items of the events that started them): as stored, else as started."""
+        wanted = list(dict.fromkeys(keys))
+        stored: dict[ChainKey, Chain] = {}
+        roots: dict[str, tuple[ChainRoot, bool]] = {}
+        requested = [_chain_key(key) for key in wanted] + [payload_key(uuid) for uuid in {key.uuid for key in wanted}]
+        for item in batch_get(self.table_name, requested, consistent=True):
             values = from_item(item)
-            key = ChainKey(str(values.get("tenant")), str(values.get("uuid")))
-            try:
-                calls = {int(hook_id): str(caller) for hook_id, caller in dict(values.get("calls") or {}).items()}
-                chain = Chain({} if int(values[_TTL]) <= _epoch(now) else calls, int(values["version"]))
-            except (KeyError, TypeError, ValueError):
-                logger.warning(
-                    "Unreadable recursion chain item; it is replaced", extra={"key": values.get(_TABLE.partition_key)}
-                )
-                chain = Chain({}, UNREADABLE_CHAIN)
-            chains[key] = chain
+            if values[_TABLE.sort_key] != "PAYLOAD":
+                stored[ChainKey(str(values.get("tenant")), str(values.get("uuid")))] = _stored_chain(values, now)
+            elif (started := _chain_root(values, now)) is not None:
+                roots[values[_TABLE.partition_key].removeprefix("EVENT#")] = started
+        chains = {}
+        for key in wanted:
+            root, fresh = roots.get(key.uuid) or (None, False)
+            chains[key] = joined_chain(stored.get(key), root, key, fresh)
         return chains
 
     def put_chain(self, key: ChainKey, calls: dict[int, str], expected_version: int, now: datetime) -> bool:
@@ -335,6 +344,27 @@ class DeliveryStore:
 
 def _chain_key(key: ChainKey) -> dict[str, Any]:
     return to_item({_TABLE.partition_key: f"CHAIN#{key.tenant}#{key.uuid}", _TABLE.sort_key: "CHAIN"})
+
+
+def _stored_chain(values: dict[str, Any], now: datetime) -> Chain:
+    """A chain item as stored (no calls once expired; TTL deletion lags); one that cannot be read is replaced."""
+    try:
+        calls = {int(hook_id): str(caller) for hook_id, caller in dict(values.get("calls") or {}).items()}
+        return Chain({} if int(values[_TTL]) <= _epoch(now) else calls, int(values["version"]))
+    except (KeyError, TypeError, ValueError):
+        logger.warning("Unreadable recursion chain item; it is replaced", extra={"key": values[_TABLE.partition_key]})
+        return Chain({}, UNREADABLE_CHAIN)
+
+
+def _chain_root(values: dict[str, Any], now: datetime) -> tuple[ChainRoot, bool] | None:
+    """The chain a payload item's event started, and whether it is still remembered (``CHAIN_TTL``)."""
+    if "chain_tenant" not in values:
+        return None
+    try:
+        root = ChainRoot(str(values["chain_tenant"]), tuple(int(hook_id) for hook_id in values["chain_hooks"]))
+        return root, datetime.fromisoformat(values["created_at"]) + CHAIN_TTL > now
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _parked_payload(item: dict[str, Any]) -> tuple[str, bytes]:

@@ -1,10 +1,10 @@
 """GitLab's recursion guard (``Gitlab::WebHooks::RecursionDetection``), decided per event at fan-out.
 
 A chain is the events that webhooks trigger one after another: an event whose producer passes the
-``X-Gitlab-Event-UUID`` of the request that caused it (``detail.gitlab_event_uuid``) belongs to that request's
-chain, and its deliveries carry that UUID; any other event starts a chain of its own, under its own id. A chain
-remembers the hooks it called. In a chain that an earlier event started, a hook it already called is blocked, and
-so is every hook once it called ``CHAIN_LIMIT``; a blocked delivery is not sent, not logged and not counted.
+``X-Gitlab-Event-UUID`` of the request that caused it (``detail.gitlab_event_uuid``) joins that request's chain, and
+its deliveries carry that UUID; any other event starts a chain of its own, under its own id, and is never blocked. A
+chain remembers the hooks it called: an event that joins it does not call a hook it called already, nor any hook once
+it called ``CHAIN_LIMIT``; a blocked delivery is not sent, not logged and not counted.
 
 Hookline keeps a chain per tenant (the event's top-level namespace): a producer that passes another tenant's UUID
 starts a chain of its own under that UUID, so it can neither block that tenant's hooks nor fill its chain. A chain
@@ -44,6 +44,29 @@ class Chain:
 
 
 @dataclass(frozen=True)
+class ChainRoot:
+    """What an event that starts a chain records with its payload: its tenant and (at most ``CHAIN_LIMIT`` of) the
+    hooks it calls. No item of its own: the chain item is written by the first event that joins the chain."""
+
+    tenant: str
+    hook_ids: tuple[int, ...]
+
+    @classmethod
+    def of(cls, tenant: str, hook_ids: Iterable[int]) -> ChainRoot:
+        return cls(tenant, tuple(dict.fromkeys(hook_ids))[:CHAIN_LIMIT])
+
+
+def joined_chain(stored: Chain | None, root: ChainRoot | None, key: ChainKey, root_fresh: bool) -> Chain:
+    """The chain an event joins: as stored once an event joined it, else as the event that started it recorded it
+    (the same tenant's, within ``CHAIN_TTL``), else empty."""
+    if stored is not None and stored.version != 0:
+        return stored
+    if root is not None and root.tenant == key.tenant and root_fresh:
+        return Chain(dict.fromkeys(root.hook_ids, key.uuid), stored.version if stored else 0)
+    return stored or Chain({})
+
+
+@dataclass(frozen=True)
 class Admission:
     """One event's matched hooks, split into those it may call and those the guard blocks."""
 
@@ -59,43 +82,36 @@ def chain_tenant(namespace_key: str, paths: Iterable[str | None]) -> str:
     return namespace_key
 
 
-def admit(
-    calls: dict[int, str], event_uuid: str, hook_ids: Sequence[int], *, chained: bool, limit: int = CHAIN_LIMIT
-) -> Admission:
-    """GitLab's rule for one event, recording the calls it makes in ``calls`` (changed in place).
+def admit(calls: dict[int, str], event_uuid: str, hook_ids: Sequence[int], limit: int = CHAIN_LIMIT) -> Admission:
+    """GitLab's rule for one event that joins a chain, recording the calls it makes in ``calls`` (changed in place).
 
-    A hook this very event called before (its batch is being processed again) is allowed again. An event that starts
-    its chain is never blocked; it records at most ``limit`` of its hooks."""
+    A hook this very event called before (its batch is being processed again) is allowed again."""
     allowed: list[int] = []
     blocked: list[int] = []
     for hook_id in hook_ids:
         caller = calls.get(hook_id)
         if caller == event_uuid:
             allowed.append(hook_id)
-        elif chained and (caller is not None or len(calls) >= limit):
+        elif caller is not None or len(calls) >= limit:
             blocked.append(hook_id)
         else:
-            if caller is None and len(calls) < limit:
-                calls[hook_id] = event_uuid
+            calls[hook_id] = event_uuid
             allowed.append(hook_id)
     return Admission(tuple(allowed), tuple(blocked))
 
 
 @dataclass(frozen=True)
 class ChainEvent:
-    """What the guard needs of one event: its chain, its id, its matched hooks, and whether it joins a chain."""
+    """An event that joins a chain, as the guard sees it: the chain, its id, its matched hooks."""
 
     key: ChainKey
     event_uuid: str
     hook_ids: tuple[int, ...]
-    chained: bool
 
 
 def admit_chain(
     chain: Chain, events: Sequence[ChainEvent], limit: int = CHAIN_LIMIT
 ) -> tuple[list[Admission], dict[int, str]]:
-    """The events of one chain, in batch order, against the chain as stored: their admissions and the new calls."""
+    """The events of one chain, in batch order, against the chain as it stands: their admissions and the new calls."""
     calls = dict(chain.calls)
-    return [
-        admit(calls, event.event_uuid, event.hook_ids, chained=event.chained, limit=limit) for event in events
-    ], calls
+    return [admit(calls, event.event_uuid, event.hook_ids, limit) for event in events], calls

@@ -23,7 +23,7 @@ from hookline.domain.envelope import IncomingEvent, InvalidEvent, NamespaceRef, 
 from hookline.domain.events import HookKind
 from hookline.domain.hooks import namespace_key
 from hookline.domain.image_urls import with_absolute_image_urls
-from hookline.domain.recursion import Admission, ChainEvent, ChainKey, chain_tenant
+from hookline.domain.recursion import Admission, ChainEvent, ChainKey, ChainRoot, chain_tenant
 from hookline.services.recursion_guard import RecursionGuard
 
 logger = Logger(service=settings.SERVICE_NAME)
@@ -56,8 +56,8 @@ def _namespace_refs(event: IncomingEvent) -> list[tuple[HookKind, NamespaceRef]]
     return [event.scope.namespace, *((HookKind.GROUP, group) for group in event.scope.groups)]
 
 
-def _chain_event(event: IncomingEvent, hook_ids: list[int], routes: dict[str, ScopeRoutes]) -> ChainEvent:
-    """The event as the recursion guard sees it: the chain it joins (or starts), per tenant."""
+def tenant(event: IncomingEvent, routes: dict[str, ScopeRoutes]) -> str:
+    """The tenant of the event's chain: its top-level namespace (its path, the learnt one, or an ancestor's)."""
     kind, ref = event.scope.namespace
     key = namespace_key(kind, ref.id if ref.id is not None else ref.path or "")
     known = routes.get(key)
@@ -67,8 +67,7 @@ def _chain_event(event: IncomingEvent, hook_ids: list[int], routes: dict[str, Sc
         None if alias is None or alias.isdigit() else alias,
         *(group.path for group in event.scope.groups),
     ]
-    chain = ChainKey(chain_tenant(key, paths), event.chain_uuid or event.event_uuid)
-    return ChainEvent(chain, event.event_uuid, tuple(hook_ids), chained=event.chain_uuid is not None)
+    return chain_tenant(key, paths)
 
 
 def project_id(event: IncomingEvent, routes: dict[str, ScopeRoutes]) -> int | None:
@@ -142,35 +141,29 @@ class FanOut:
         self._learn_aliases(events, routes)
 
         report = FanOutReport(events=len(events))
-        matched: list[tuple[IncomingEvent, list[int]]] = []
+        matched: list[tuple[IncomingEvent, list[int], str, dict[str, Any]]] = []  # event, hooks, body, payload item
         for event in events:
             try:  # one producer's event must not fail the batch
                 hook_ids = matching_hook_ids(event, routes)
-            except Exception:
-                self._reject(event, "the event could not be fanned out")
-                continue
-            report.per_event[event.event_uuid] = hook_ids
-            if hook_ids:
-                matched.append((event, hook_ids))
-            else:  # nothing to store or send (and no compression spent on it)
-                report.unmatched_events += 1
-        guarded = self.guard.admit([_chain_event(event, hook_ids, routes) for event, hook_ids in matched], now)
-        self._report_blocked(matched, guarded.admissions, report)
-
-        payload_items: list[dict[str, Any]] = list(guarded.new_chain_items)
-        messages: list[OutgoingMessage] = []
-        all_inline = True
-        for (event, _), admission in zip(matched, guarded.admissions, strict=True):
-            hook_ids = list(admission.allowed)
-            report.per_event[event.event_uuid] = hook_ids
-            if not hook_ids:
-                continue
-            try:
-                body, item = self._stored_payload(event, project_id(event, routes), now)
+                if not hook_ids:  # nothing to store or send (and no compression spent on it)
+                    report.per_event[event.event_uuid] = []
+                    report.unmatched_events += 1
+                    continue
+                root = None if event.chain_uuid else ChainRoot.of(tenant(event, routes), hook_ids)
+                body, item = self._stored_payload(event, project_id(event, routes), root, now)
             except Exception as error:
                 self._reject(
                     event, str(error) if isinstance(error, PayloadTooLarge) else "the event could not be fanned out"
                 )
+                continue
+            matched.append((event, hook_ids, body, item))
+        admissions = self._guarded(matched, routes, now, report)
+        payload_items: list[dict[str, Any]] = []
+        messages: list[OutgoingMessage] = []
+        all_inline = True
+        for (event, _, body, item), hook_ids in zip(matched, admissions, strict=True):
+            report.per_event[event.event_uuid] = hook_ids
+            if not hook_ids:
                 continue
             payload_items.append(item)
             inline = body if len(body.encode()) <= settings.INLINE_BODY_LIMIT else None
@@ -202,11 +195,30 @@ class FanOut:
         logger.warning("Rejected event", extra={"reason": reason, "event_uuid": event.event_uuid})
         self._dead_letter(json.dumps({"id": event.event_uuid, "detail-type": event.event_type.name}), reason)
 
-    def _report_blocked(
-        self, matched: list[tuple[IncomingEvent, list[int]]], admissions: list[Admission], report: FanOutReport
-    ) -> None:
+    def _guarded(
+        self,
+        matched: list[tuple[IncomingEvent, list[int], str, dict[str, Any]]],
+        routes: dict[str, ScopeRoutes],
+        now: datetime,
+        report: FanOutReport,
+    ) -> list[list[int]]:
+        """Each matched event's hooks that the recursion guard lets it call (all, for an event that starts its
+        chain); the events that join a chain are decided together, once for the batch."""
+        joining = [
+            (index, ChainEvent(ChainKey(tenant(event, routes), event.chain_uuid), event.event_uuid, tuple(hooks)))
+            for index, (event, hooks, _, _) in enumerate(matched)
+            if event.chain_uuid
+        ]
+        allowed = [hooks for _, hooks, _, _ in matched]
+        admissions = self.guard.admit([chain_event for _, chain_event in joining], now)
+        for (index, _), admission in zip(joining, admissions, strict=True):
+            allowed[index] = list(admission.allowed)
+        self._report_blocked([matched[index][0] for index, _ in joining], admissions, report)
+        return allowed
+
+    def _report_blocked(self, events: list[IncomingEvent], admissions: list[Admission], report: FanOutReport) -> None:
         """Blocked deliveries are not sent, logged nor counted against their hooks: a log line and a metric."""
-        for (event, _), admission in zip(matched, admissions, strict=True):
+        for event, admission in zip(events, admissions, strict=True):
             if admission.blocked:
                 report.recursion_blocked += len(admission.blocked)
                 logger.info(
@@ -222,19 +234,22 @@ class FanOut:
             self.metrics.add_metric(settings.METRIC_RECURSION_BLOCKED, MetricUnit.Count, report.recursion_blocked)
             self.metrics.flush_metrics()
 
-    def _stored_payload(self, event: IncomingEvent, project: int | None, now: datetime) -> tuple[str, dict[str, Any]]:
-        """The body to deliver (GitLab's markdown fields with absolute image URLs) and its payload item. Should the
-        rewrite take the payload past what an item holds, the payload goes as the producer sent it."""
+    def _stored_payload(
+        self, event: IncomingEvent, project: int | None, root: ChainRoot | None, now: datetime
+    ) -> tuple[str, dict[str, Any]]:
+        """The body to deliver (GitLab's markdown fields with absolute image URLs) and its payload item, with the
+        chain the event starts. Should the rewrite take the payload past what an item holds, the payload goes as the
+        producer sent it."""
         name = event.event_type.name
         payload = with_absolute_image_urls(name, event.payload, self.instance_url, project)
         try:
             body = payload_text(payload)
-            return body, self.delivery_store.payload_item(event.event_uuid, name, body, now)
+            return body, self.delivery_store.payload_item(event.event_uuid, name, body, now, root)
         except PayloadTooLarge:
             if payload is event.payload:
                 raise
         body = payload_text(event.payload)
-        return body, self.delivery_store.payload_item(event.event_uuid, name, body, now)
+        return body, self.delivery_store.payload_item(event.event_uuid, name, body, now, root)
 
     def _learn_aliases(self, events: list[IncomingEvent], routes: dict[str, ScopeRoutes]) -> None:
         """Remember that a namespace's id and path are one, the first time an event shows both."""
