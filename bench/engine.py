@@ -137,7 +137,7 @@ def measure(base_url: str, fan_out: int, payload: dict[str, Any], batches: int, 
         _MemoryHooks(hooks),
         logs,
         HttpSender(Allowlist.parse("127.0.0.1")),
-        RequestContext(instance_url="http://127.0.0.1", user_agent=settings.USER_AGENT),
+        RequestContext(instance_url="http://127.0.0.1"),
     )
     work = _batches(fan_out, payload, batches + 1, settings.DELIVERY_QUEUE.batch_size)
     posts = [[(hooks[item.task.hook_id - 1].url, (item.task.body or "").encode()) for item in batch] for batch in work]

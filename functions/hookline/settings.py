@@ -133,7 +133,9 @@ METRIC_THROTTLED = "DeliveriesThrottled"
 METRIC_HOOK_UNREADABLE = "HookUnreadable"
 #: Deliveries the recursion guard blocked at fan-out (not sent, not logged, not counted against their hooks).
 METRIC_RECURSION_BLOCKED = "DeliveriesRecursionBlocked"
-USER_AGENT = "Hookline/0.1.0"
+#: Overrides the GitLab release whose webhook behaviour Hookline follows (default ``domain.delivery.GITLAB_VERSION``):
+#: deliveries carry ``User-Agent: GitLab/<version>``; a value that is not a version (``19.0.0``, ``18.2.1-ee``) fails.
+GITLAB_VERSION_ENV = "HOOKLINE_GITLAB_VERSION"
 #: One delivery message carries an event's deliveries to up to this many hooks (a sender batch: at most 10 times it).
 HOOKS_PER_MESSAGE = 10
 #: Bodies up to this size travel inside the delivery message; larger ones are read from the stored payload.

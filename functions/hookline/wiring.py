@@ -13,7 +13,7 @@ from hookline.adapters.http_client import HttpSender, destination_blocked
 from hookline.adapters.tls import ClientCertificate
 from hookline.adapters.token_store import TokenStore
 from hookline.config import runtime_config
-from hookline.domain.delivery import RequestContext
+from hookline.domain.delivery import RequestContext, user_agent
 from hookline.services.access_tokens import AccessTokens
 from hookline.services.delivery import DeliverySender
 from hookline.services.fan_out import FanOut
@@ -25,7 +25,14 @@ metrics = Metrics(namespace=settings.METRICS_NAMESPACE, service=settings.SERVICE
 @cache
 def fan_out() -> FanOut:
     config = runtime_config()
-    return FanOut(HookStore(), DeliveryStore(), config.delivery_queue_url, config.ingest_dlq_url, config.instance_url)
+    return FanOut(
+        HookStore(),
+        DeliveryStore(),
+        config.delivery_queue_url,
+        config.ingest_dlq_url,
+        config.instance_url,
+        metrics=metrics,
+    )
 
 
 @cache
@@ -41,7 +48,7 @@ def delivery_sender() -> DeliverySender:
             ),
             timeout_s=config.request_timeout_s,
         ),
-        RequestContext(instance_url=config.instance_url, user_agent=settings.USER_AGENT),
+        RequestContext(instance_url=config.instance_url, user_agent=user_agent(config.gitlab_version)),
         queue_url=config.delivery_queue_url,
         bus_name=config.bus_name,
         policy=config.sender_policy,

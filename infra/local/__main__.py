@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 
 from hookline import settings
-from infra.local.stack import DEFAULT_API_PORT, DEFAULT_AWS_PORT, LocalStack
+from hookline.config import ConfigError
+from infra.local.ports import BadPort, PortUnusable, ports_from_environ
+from infra.local.stack import LocalStack
 
 
 def main() -> None:
-    stack = LocalStack(
-        aws_port=int(os.environ.get("HOOKLINE_AWS_PORT", DEFAULT_AWS_PORT)),
-        api_port=int(os.environ.get("HOOKLINE_API_PORT", DEFAULT_API_PORT)),
-        outbound_allowlist=os.environ.get(settings.OUTBOUND_ALLOWLIST_ENV, "127.0.0.1,::1"),
-    ).start()
+    try:
+        aws_port, api_port = ports_from_environ(os.environ)
+        stack = LocalStack(
+            aws_port=aws_port,
+            api_port=api_port,
+            outbound_allowlist=os.environ.get(settings.OUTBOUND_ALLOWLIST_ENV, "127.0.0.1,::1"),
+        ).start()
+    except (BadPort, PortUnusable, ConfigError) as error:
+        sys.exit(f"Hookline's local stack did not start.\n{error}")  # exit status 1, the reason on stderr
     print(
         "\nHookline local stack is up.\n"
         f"  management API  {stack.api_url}/api/v4   (readiness: {stack.api_url}/-/readiness)\n"

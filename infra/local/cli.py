@@ -17,8 +17,8 @@ from typing import Any
 import boto3
 
 from hookline import settings
+from infra.local.ports import AWS_PORT_ENV, DEFAULT_AWS_PORT
 from infra.local.receiver import Received, Receiver
-from infra.local.stack import DEFAULT_AWS_PORT
 
 SAMPLE_PUSH = {
     "scope": {"project": {"id": 42, "path": "acme/platform/api"}},
@@ -39,7 +39,7 @@ SAMPLE_PUSH = {
 
 def _use_local_aws() -> None:
     """Point boto3 at the local stack's moto server unless the environment already says where AWS is."""
-    port = os.environ.get("HOOKLINE_AWS_PORT", DEFAULT_AWS_PORT)
+    port = os.environ.get(AWS_PORT_ENV) or DEFAULT_AWS_PORT
     defaults = {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         "AWS_ACCESS_KEY_ID": "testing",
@@ -84,16 +84,8 @@ def logs(hook_id: int) -> None:
     from hookline.adapters import aws
     from hookline.adapters.delivery_store import DeliveryStore
 
+    _use_local_aws()
     aws.dynamodb.cache_clear()
-    os.environ.setdefault(
-        "AWS_ENDPOINT_URL", f"http://127.0.0.1:{os.environ.get('HOOKLINE_AWS_PORT', DEFAULT_AWS_PORT)}"
-    )
-    for name, value in (
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
-        os.environ.setdefault(name, value)
     print(json.dumps(DeliveryStore().recent_logs(hook_id), indent=2, default=str))
 
 

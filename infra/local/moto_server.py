@@ -13,13 +13,22 @@ import sys
 from typing import Any
 
 from infra.local.child import ChildServer, ignore_interrupts, serve_until_stdin_closes
+from infra.local.ports import AWS_PORT_ENV, Port, PortUnusable, unusable
+
+AWS_PORT = "the embedded AWS (moto server)"
 
 
 class MotoProcess:
     """The embedded AWS: moto server in a child process (``speedups=False``: moto exactly as released)."""
 
     def __init__(self, host: str, port: int, speedups: bool = True) -> None:
-        self.child = ChildServer(__name__, host, str(port), "speedups" if speedups else "plain")
+        try:
+            self.child = ChildServer(__name__, host, str(port), "speedups" if speedups else "plain")
+        except RuntimeError:
+            problem = unusable(host, port) if port else None
+            if problem:  # taken since the stack checked it
+                raise PortUnusable([(Port(port, AWS_PORT, AWS_PORT_ENV), problem)]) from None
+            raise
         self.endpoint = self.child.address
 
     @property
@@ -40,6 +49,8 @@ def main(host: str, port: int, speedups: bool) -> None:
         moto_speedups.apply()
     _dynamodb_requests_one_at_a_time()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    if port and unusable(host, port):
+        sys.exit(1)  # moto's server thread would die and its start() wait for ever; the parent says why
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()  # port 0 asked for a free one

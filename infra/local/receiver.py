@@ -23,6 +23,7 @@ class Received:
     status: int = 200
     arrived: float = 0.0  # time.monotonic() when the request came in
     answered: float = 0.0  # ... and when its answer was ready to go (taken just before it is written)
+    method: str = "POST"
 
     @property
     def json(self) -> Any:
@@ -31,10 +32,13 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Records every POST; answers with the status set for its path (200 by default)."""
+    """Records every POST (and GET: a redirect can turn the POST into one); answers with the status set for its path
+    (200 by default)."""
 
     statuses: dict[str, int] = field(default_factory=dict)
     locations: dict[str, str] = field(default_factory=dict)  # a Location header to answer a path with (redirects)
+    #: Extra headers and a body to answer a path with (instead of ``{"ok": true}``)
+    replies: dict[str, tuple[list[tuple[str, str]], bytes]] = field(default_factory=dict)
     requests: list[Received] = field(default_factory=list)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
@@ -51,14 +55,16 @@ class Receiver:
                 arrived = time.monotonic()
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 status = receiver.statuses.get(self.path, 200)
-                reply = b'{"ok": true}'
+                extra, reply = receiver.replies.get(self.path, ([], b'{"ok": true}'))
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 if self.path in receiver.locations:
                     self.send_header("Location", receiver.locations[self.path])
+                for name, value in extra:
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(reply)))
                 headers = httpx.Headers(list(self.headers.items()))
-                received = Received(self.path, headers, body, status, arrived, time.monotonic())
+                received = Received(self.path, headers, body, status, arrived, time.monotonic(), self.command)
                 # Recorded before the answer goes out: a sender that has its response finds the request here.
                 with receiver.changed:
                     receiver.requests.append(received)
@@ -67,6 +73,8 @@ class Receiver:
                     on_request(received)
                 self.end_headers()
                 self.wfile.write(reply)
+
+            do_GET = do_POST
 
         self.server = LoopbackHTTPServer(("127.0.0.1", port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

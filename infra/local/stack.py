@@ -13,11 +13,21 @@ import boto3
 from hookline import settings
 from infra.local.api_gateway import make_server, serve_in_background
 from infra.local.lambda_runtime import SqsPoller
-from infra.local.moto_server import MotoProcess
+from infra.local.moto_server import AWS_PORT, MotoProcess
+from infra.local.ports import (
+    API_PORT_ENV,
+    AWS_PORT_ENV,
+    DEFAULT_API_PORT,
+    DEFAULT_AWS_PORT,
+    Port,
+    PortUnusable,
+    check_free,
+    unusable,
+)
 from infra.local.resources import create_resources
 
-DEFAULT_AWS_PORT = 4566
-DEFAULT_API_PORT = 8080
+__all__ = ["DEFAULT_API_PORT", "DEFAULT_AWS_PORT", "LocalStack", "free_port"]
+API_PORT = "the management API"
 LOCAL_ALLOWLIST = "127.0.0.1,::1"
 
 
@@ -52,6 +62,10 @@ class LocalStack:
         return f"http://{self.host}:{self.api_port}"
 
     def start(self) -> LocalStack:
+        """Start everything; PortUnusable (nothing started) when a port asked for is taken."""
+        check_free(
+            self.host, [Port(self.aws_port, AWS_PORT, AWS_PORT_ENV), Port(self.api_port, API_PORT, API_PORT_ENV)]
+        )
         self.api_port = self.api_port or free_port()
         self.admin_token = self.admin_token or os.environ.get(settings.ADMIN_TOKEN_ENV) or secrets.token_urlsafe(24)
         self._moto = MotoProcess(self.host, self.aws_port)
@@ -76,7 +90,14 @@ class LocalStack:
 
         from hookline.handlers import api, ingest, sender
 
-        self._api = make_server(self.host, self.api_port, api.lambda_handler, lambda: self.ready)
+        try:
+            self._api = make_server(self.host, self.api_port, api.lambda_handler, lambda: self.ready)
+        except OSError:
+            self._moto.stop()
+            problem = unusable(self.host, self.api_port)
+            if problem:  # taken since it was checked
+                raise PortUnusable([(Port(self.api_port, API_PORT, API_PORT_ENV), problem)]) from None
+            raise
         serve_in_background(self._api)
         sqs = self.session().client("sqs")
         self.pollers = [

@@ -35,6 +35,7 @@ BOMB_INFLATED_BYTES = 64 * 1024 * 1024
 BIG_HEADERS = 50  # of 1 KB each, with an 8 KB body
 MANY_HEADERS = 3000  # small ones: the header block stays under httpcore's 100 KB
 HUGE_HEADER_BYTES = 200 * 1024  # one header line past httpcore's 100 KB
+HUGE_LOCATION_BYTES = 90 * 1024  # a Location under httpcore's 100 KB header block, past any URL's length
 TRICKLE_INTERVAL_S = 0.05
 TRICKLE_BYTES = 10_000  # announced and trickled one byte at a time: far past any test's timeout
 WRONG_NAME = "wrong.invalid"
@@ -161,6 +162,22 @@ async def redirect_loop(zoo: Zoo, reader: asyncio.StreamReader, writer: Writer, 
     await _answer(writer, "302 Found", b"", [("Location", path)])
 
 
+async def huge_location(zoo: Zoo, reader: asyncio.StreamReader, writer: Writer, path: str) -> None:
+    await _answer(writer, "302 Found", b"", [("Location", "/" + "l" * HUGE_LOCATION_BYTES)])
+
+
+async def two_locations(zoo: Zoo, reader: asyncio.StreamReader, writer: Writer, path: str) -> None:
+    await _answer(writer, "302 Found", b"", [("Location", "/ok"), ("Location", "/500")])
+
+
+async def lying_gzip(zoo: Zoo, reader: asyncio.StreamReader, writer: Writer, path: str) -> None:
+    await _answer(writer, "200 OK", b'{"plain": "not gzip"}', [("Content-Encoding", "gzip")])
+
+
+async def bogus_encoding(zoo: Zoo, reader: asyncio.StreamReader, writer: Writer, path: str) -> None:
+    await _answer(writer, "200 OK", b'{"plain": true}', [("Content-Encoding", "x-bogus, gzip")])
+
+
 BEHAVIOURS: dict[str, Behaviour] = {
     "/ok": ok,
     "/500": server_error,
@@ -178,6 +195,10 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "/many-headers": many_headers,
     "/huge-header": huge_header,
     "/redirect-loop": redirect_loop,
+    "/huge-location": huge_location,
+    "/two-locations": two_locations,
+    "/lying-gzip": lying_gzip,
+    "/bogus-encoding": bogus_encoding,
 }
 
 

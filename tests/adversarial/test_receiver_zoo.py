@@ -11,17 +11,21 @@ from dataclasses import dataclass
 import pytest
 
 from hookline.adapters.http_client import (
-    RESPONSE_HEADER_NAME_LIMIT,
-    RESPONSE_HEADERS_BYTES_LIMIT,
+    MAX_REQUESTS_PER_CHAIN,
+    READ_LIMIT,
+    TOO_MANY_REDIRECTS,
     HttpSender,
     OutboundRequest,
 )
 from hookline.domain.delivery import (
     RESPONSE_BODY_LIMIT,
+    RESPONSE_HEADER_NAME_LIMIT,
     RESPONSE_HEADER_VALUE_LIMIT,
+    RESPONSE_HEADERS_BYTES_LIMIT,
     RESPONSE_HEADERS_LIMIT,
     DeliveryResult,
     FailureKind,
+    for_log,
 )
 from hookline.domain.url_policy import Allowlist
 from infra.local.zoo import HUGE_BODY_BYTES, Zoo
@@ -62,7 +66,11 @@ CASES = [
     Case("/big-headers", status=200),
     Case("/many-headers", status=200),
     Case("/huge-header", kind=FailureKind.PROTOCOL),
-    Case("/redirect-loop", status=302),
+    Case("/redirect-loop", kind=FailureKind.PROTOCOL),  # followed until the chain's 5 requests are spent
+    Case("/huge-location", kind=FailureKind.PROTOCOL),
+    Case("/two-locations", kind=FailureKind.PROTOCOL),
+    Case("/lying-gzip", status=200),
+    Case("/bogus-encoding", status=200),
     Case("/ok", kind=FailureKind.TLS, listener="tls_url"),  # self-signed, for another name; verification on
     Case("/ok", kind=FailureKind.TLS, listener="broken_tls_url"),  # a fatal alert instead of a ServerHello
 ]
@@ -94,22 +102,34 @@ def assert_bounded(headers: dict[str, str], body: str) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_each_hostile_answer_is_a_bounded_result(zoo: Zoo, case: Case) -> None:
-    asked = zoo.to(case.path)
+    asked, ok_asked = zoo.to(case.path), zoo.to("/ok")
     result = _send(zoo, case)
     assert (result.status_code, result.error_kind) == (case.status, case.kind), result.internal_error
     assert (result.internal_error is not None) is (case.kind is not None)
-    assert_bounded(result.response_headers, result.response_body)
+    assert len(result.response_body.encode()) <= READ_LIMIT and len(result.redirects) <= MAX_REQUESTS_PER_CHAIN
+    logged = for_log(result)
+    assert_bounded(logged.response_headers, logged.response_body)
     assert_no_secret(SECRET, result.internal_error or "", json.dumps(result.response_headers), result.response_body)
     if case.path == "/429":
-        assert result.response_headers["retry-after"] == "120"
+        assert logged.response_headers["Retry-After"] == "120"
     if case.path == "/huge":
-        assert zoo.sent[case.path] < HUGE_BODY_BYTES  # the sender hung up after its 8 KB
+        assert zoo.sent[case.path] < HUGE_BODY_BYTES  # the sender hung up after what it keeps
     if case.path == "/gzip-bomb":
-        assert result.response_body.startswith("\x1f")  # kept raw: never inflated
+        assert logged.response_body == "0" * (RESPONSE_BODY_LIMIT - 3) + "…"  # inflated up to the cap, no further
     if case.path == "/big-headers":
-        assert len(result.response_body.encode()) == RESPONSE_BODY_LIMIT
+        assert len(logged.response_body.encode()) == RESPONSE_BODY_LIMIT
     if case.path == "/redirect-loop" and case.listener == "url":
-        assert zoo.to(case.path) == asked + 1  # the 302 is the answer: not followed
+        assert zoo.to(case.path) == asked + MAX_REQUESTS_PER_CHAIN
+        assert result.internal_error == TOO_MANY_REDIRECTS
+        assert [hop.status for hop in result.redirects] == [302] * MAX_REQUESTS_PER_CHAIN
+    if case.path in ("/huge-location", "/two-locations"):
+        assert zoo.to(case.path) == asked + 1 and zoo.to("/ok") == ok_asked  # nowhere else asked
+    if case.path == "/huge-location":
+        assert len(logged.redirects[0].location.encode()) <= 1024  # the log keeps 1 KB of it
+    if case.path == "/lying-gzip":
+        assert logged.response_body == '{"plain": "not gzip"}'  # kept as received
+    if case.path == "/bogus-encoding":
+        assert logged.response_body == '{"plain": true}'
 
 
 def test_the_whole_zoo_at_once_leaves_a_healthy_request_its_answer(zoo: Zoo) -> None:
@@ -134,7 +154,15 @@ GROUPS = {
         "broken_tls_url:/ok",
     ],
     "large": ["url:/huge", "url:/gzip-bomb", "url:/big-headers", "url:/many-headers"],
-    "answers": ["url:/500", "url:/429", "url:/redirect-loop"],
+    "answers": [
+        "url:/500",
+        "url:/429",
+        "url:/redirect-loop",
+        "url:/huge-location",
+        "url:/two-locations",
+        "url:/lying-gzip",
+        "url:/bogus-encoding",
+    ],
 }
 BY_ID = {case.id: case for case in CASES}
 

@@ -24,7 +24,7 @@ def test_the_document_and_swagger_ui_are_public_and_nothing_else_is(running: Loc
     document = served.json()
     assert document == json.loads(COMMITTED.read_text())
     paths = document["paths"]
-    for path in ("/api/v4/hooks/{hook_id}", "/api/v4/projects/{ref}/hooks/{hook_id}/events/{event_id}/resend"):
+    for path in ("/api/v4/hooks/{hook_id}", "/api/v4/projects/{id}/hooks/{hook_id}/events/{hook_event_id}/resend"):
         assert path in paths
     docs = httpx.get(f"{running.api_url}/api/v4/docs")
     assert docs.status_code == 200 and docs.headers["Content-Type"].startswith("text/html")
@@ -32,3 +32,29 @@ def test_the_document_and_swagger_ui_are_public_and_nothing_else_is(running: Loc
     for method, path in (("GET", "/api/v4/hooks"), ("POST", "/api/v4/openapi.json"), ("GET", "/api/v4/projects/1")):
         answer = httpx.request(method, f"{running.api_url}{path}")
         assert (answer.status_code, answer.json()) == (401, {"message": "401 Unauthorized"})
+
+
+TAGS = {"project hooks", "group hooks", "system hooks", "events", "access tokens", "namespaces"}
+#: GitLab's docs' names for the path parameters.
+PATH_PARAMETERS = {"id", "hook_id", "hook_event_id", "key", "trigger", "token_id"}
+
+
+def test_every_operation_is_tagged_summarised_described_and_typed() -> None:
+    document = json.loads(openapi_json())
+    assert {tag["name"] for tag in document["tags"]} == TAGS
+    untyped, unnamed = [], set()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            label = f"{method.upper()} {path}"
+            assert len(operation["tags"]) == 1 and operation["tags"][0] in TAGS, label
+            assert operation["summary"] and not operation["summary"].startswith(method.upper()), label
+            assert len(operation["description"]) > 20, label
+            (success,) = [status for status in operation["responses"] if status.startswith("2")]
+            if success != "204" and "$ref" not in str(operation["responses"][success].get("content")):
+                untyped.append(label)
+            unnamed |= {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"} - PATH_PARAMETERS
+    assert untyped == [] and unnamed == set()
+    create = document["paths"]["/api/v4/groups/{id}/hooks"]["post"]["responses"]["201"]
+    assert create["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/GroupHook"}
+    group_hook = document["components"]["schemas"]["GroupHook"]["properties"]
+    assert {"group_id", "subgroup_events", "push_events"} <= set(group_hook) and "project_id" not in group_hook

@@ -82,6 +82,11 @@ def test_real_google_re2(site: Path, installed: dict[str, str]) -> None:
     assert "google-re2" in installed
 
 
+def test_real_brotli(site: Path, installed: dict[str, str]) -> None:
+    _one_extension(site, "_brotli")
+    assert "brotli" in installed
+
+
 def test_no_bytecode_or_scripts(site: Path) -> None:
     assert not list(site.rglob("__pycache__"))
     assert not (site / "bin").exists()

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hookline import settings
+from hookline import config, settings
 from hookline.api import auth
 from infra.local.stack import LocalStack
 
@@ -16,9 +16,11 @@ def token_from_secret(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Ite
     secret = stack.client("secretsmanager").create_secret(Name="hookline-admin-token-test", SecretString="from-secret")
     monkeypatch.delenv(settings.ADMIN_TOKEN_ENV)
     monkeypatch.setenv(settings.ADMIN_TOKEN_SECRET_ENV, secret["ARN"])
+    config.runtime_config.cache_clear()
     auth.admin_token_hash.cache_clear()
     yield "from-secret"
     monkeypatch.undo()
+    config.runtime_config.cache_clear()
     auth.admin_token_hash.cache_clear()
 
 

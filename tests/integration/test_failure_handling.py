@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 
 from hookline import settings
-from hookline.api.models import HookCreate
+from hookline.api.errors import gitlab_answer
 from hookline.domain.delivery import DeliveryTask, EventDeliveries, idempotency_key, parse_delivery_message
+from hookline.domain.errors import Refused
 from hookline.domain.events import HookKind
 from hookline.domain.hook_state import CLEAN_STATE, HookState
 from hookline.domain.hooks import Hook
 from hookline.services.delivery import DeliverySender, QueuedTask, SenderPolicy
-from hookline.services.hook_admin import ApiError, HookAdmin
+from hookline.services.hook_admin import HookAdmin
 from hookline.wiring import delivery_sender, hook_admin
 from infra.local.receiver import Receiver
 from infra.local.stack import LocalStack
@@ -75,7 +76,7 @@ class Harness:
 
     def hook(self, url: str, state: HookState = CLEAN_STATE, top: str = "failing") -> Hook:
         namespace = self.admin.namespace(HookKind.PROJECT, f"{top}%2F{uuid.uuid4().hex[:8]}", creating=True)
-        hook = self.admin.create(namespace, HookCreate(url=url))
+        hook = self.admin.create(namespace, {"url": url})
         if state != HookState():
             assert self.admin.store.replace_state(hook.id, HookState(), state)
         return hook
@@ -234,14 +235,14 @@ def test_permanent_disable_parks_and_a_successful_test_plus_recover_delivers(
     assert (report.parked, report.attempted) == (2, 0)
     assert receiver.requests == []
 
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(Refused) as refused:
         harness.admin.recover(namespace, hook.id, T0 - timedelta(hours=1), None)
-    assert refused.value.status == 422
+    assert gitlab_answer(refused.value)[0] == 422
 
     receiver.statuses["/parked"] = 500
-    with pytest.raises(ApiError) as failed_test:
+    with pytest.raises(Refused) as failed_test:
         harness.admin.test(namespace, hook.id, "push_events")
-    assert failed_test.value.status == 422 and harness.state(hook).recent_failures == 40
+    assert gitlab_answer(failed_test.value)[0] == 422 and harness.state(hook).recent_failures == 40
 
     receiver.statuses["/parked"] = 200
     harness.admin.test(namespace, hook.id, "push_events")

@@ -10,7 +10,6 @@ import pytest
 
 from hookline import settings
 from hookline.adapters import delivery_store
-from hookline.api.models import HookCreate
 from hookline.config import runtime_config
 from hookline.domain.events import HookKind
 from hookline.domain.image_urls import GROWTH_LIMIT
@@ -35,7 +34,7 @@ def _deliver(stack: LocalStack, event_id: str, detail_type: str, detail: dict[st
 def note_hook(quiet_stack: LocalStack, receiver: Receiver) -> Any:
     admin = hook_admin()
     namespace = admin.namespace(HookKind.PROJECT, "images%2Fsvc", creating=True)
-    hook = admin.create(namespace, HookCreate(url=receiver.url("/notes"), push_events=False, note_events=True))
+    hook = admin.create(namespace, {"url": receiver.url("/notes"), "push_events": False, "note_events": True})
     yield hook
     admin.delete(admin.namespace(HookKind.PROJECT, "images%2Fsvc"), hook.id)
 

@@ -11,7 +11,6 @@ import pytest
 from hookline import settings
 from hookline.adapters import aws
 from hookline.adapters.delivery_store import DeliveryStore
-from hookline.api.models import HookCreate
 from hookline.domain.delivery import parse_delivery_message
 from hookline.domain.envelope import parse_event
 from hookline.domain.events import HookKind
@@ -30,7 +29,7 @@ def _envelope(detail_type: str, detail: object, event_id: str) -> str:
 def test_bad_events_are_dead_lettered_with_a_reason_and_the_good_one_is_delivered(quiet_stack: LocalStack) -> None:
     admin = hook_admin()
     hook = admin.create(
-        admin.namespace(HookKind.PROJECT, "ingest%2Fsvc", creating=True), HookCreate(url="https://example.invalid/h")
+        admin.namespace(HookKind.PROJECT, "ingest%2Fsvc", creating=True), {"url": "https://example.invalid/h"}
     )
     sqs = quiet_stack.client("sqs")
     ingest_url = quiet_stack.environment[settings.INGEST_QUEUE.env_var]
@@ -71,9 +70,7 @@ def test_bad_events_are_dead_lettered_with_a_reason_and_the_good_one_is_delivere
 
 def test_a_batch_reads_routing_once_and_learns_namespace_aliases(quiet_stack: LocalStack) -> None:
     admin = hook_admin()
-    by_id = admin.create(
-        admin.namespace(HookKind.PROJECT, "777", creating=True), HookCreate(url="https://example.invalid/a")
-    )
+    by_id = admin.create(admin.namespace(HookKind.PROJECT, "777", creating=True), {"url": "https://example.invalid/a"})
     sqs = quiet_stack.client("sqs")
     scope = {"project": {"id": 777, "path": "alias/team/svc"}}
     sqs.send_message(
@@ -91,7 +88,7 @@ def test_a_batch_reads_routing_once_and_learns_namespace_aliases(quiet_stack: Lo
 def test_an_event_is_queued_as_one_message_per_ten_hooks(quiet_stack: LocalStack) -> None:
     admin = hook_admin()
     namespace = admin.namespace(HookKind.PROJECT, "wide%2Fsvc", creating=True)
-    hooks = [admin.create(namespace, HookCreate(url=f"https://example.invalid/{i}")) for i in range(25)]
+    hooks = [admin.create(namespace, {"url": f"https://example.invalid/{i}"}) for i in range(25)]
     sqs = quiet_stack.client("sqs")
     sqs.send_message(
         QueueUrl=quiet_stack.environment[settings.INGEST_QUEUE.env_var],
@@ -124,7 +121,7 @@ def test_a_payload_is_stored_before_queueing_only_when_a_sender_must_read_it(
 ) -> None:
     admin = hook_admin()
     namespace = admin.namespace(HookKind.PROJECT, "order%2Fsvc", creating=True)
-    hook = admin.create(namespace, HookCreate(url="https://example.invalid/order"))
+    hook = admin.create(namespace, {"url": "https://example.invalid/order"})
     detail = {"scope": {"project": {"path": "order/svc"}}, "payload": {"ref": "refs/heads/main", "blob": blob}}
     sqs = quiet_stack.client("sqs")
     sqs.send_message(
@@ -148,7 +145,7 @@ def test_a_payload_write_that_fails_after_queueing_fails_the_batch_and_the_retry
 ) -> None:
     admin = hook_admin()
     namespace = admin.namespace(HookKind.PROJECT, "again%2Fsvc", creating=True)
-    hook = admin.create(namespace, HookCreate(url="https://example.invalid/again"))
+    hook = admin.create(namespace, {"url": "https://example.invalid/again"})
     detail = {"scope": {"project": {"path": "again/svc"}}, "payload": {"ref": "refs/heads/main"}}
     event = parse_event("again-1", "Push Hook", detail)
 

@@ -10,7 +10,6 @@ import pytest
 from hookline import settings
 from hookline.adapters.aws import dynamodb, to_item
 from hookline.adapters.secret_box import VERSION, SecretUnreadable, secret_box
-from hookline.api.models import HookCreate, KeyValue
 from hookline.domain.events import HookKind
 from hookline.domain.signing import generate_signing_token
 from hookline.wiring import hook_admin
@@ -23,13 +22,13 @@ def test_secrets_are_sealed_in_dynamodb_and_opened_on_read(stack: LocalStack) ->
     signing = generate_signing_token()
     hook = admin.create(
         namespace,
-        HookCreate(
-            url="https://deploy:url-password-value@example.invalid/{tenant}/hook",
-            token="plain-token-value",
-            signing_token=signing,
-            url_variables=[KeyValue(key="tenant", value="tenant-secret-value")],
-            custom_headers=[KeyValue(key="X-Api-Key", value="header-secret-value")],
-        ),
+        {
+            "url": "https://deploy:url-password-value@example.invalid/{tenant}/hook",
+            "token": "plain-token-value",
+            "signing_token": signing,
+            "url_variables": {"tenant": "tenant-secret-value"},
+            "custom_headers": {"X-Api-Key": "header-secret-value"},
+        },
     )
     raw = dynamodb().get_item(
         TableName=settings.HOOKS_TABLE.name, Key=to_item({"pk": f"HOOK#{hook.id}", "sk": "HOOK"})

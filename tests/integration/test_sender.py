@@ -12,7 +12,6 @@ import pytest
 from hookline import settings
 from hookline.adapters import delivery_store
 from hookline.adapters.delivery_store import DeliveryStore
-from hookline.api.models import HookCreate
 from hookline.domain.delivery import DeliveryLog, DeliveryResult, DeliveryTask, EventDeliveries, idempotency_key
 from hookline.domain.events import HookKind
 from hookline.services.delivery import HOOK_DELETED, QueuedTask
@@ -26,7 +25,7 @@ T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 def _hook(namespace: str, url: str):
     admin = hook_admin()
-    return admin.create(admin.namespace(HookKind.PROJECT, namespace, creating=True), HookCreate(url=url))
+    return admin.create(admin.namespace(HookKind.PROJECT, namespace, creating=True), {"url": url})
 
 
 def _task(hook_id: int, event_uuid: str, body: str | None = '{"object_kind":"push"}') -> DeliveryTask:

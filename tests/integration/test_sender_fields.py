@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from hookline.adapters.delivery_store import DeliveryStore
-from hookline.api.models import HookCreate, KeyValue
 from hookline.domain.events import HookKind
 from hookline.wiring import hook_admin
 from infra.local.receiver import Receiver
@@ -19,12 +18,12 @@ def test_fan_out_to_a_hook_with_variables_headers_and_template(quiet_stack: Loca
     namespace = admin.namespace(HookKind.PROJECT, "sender%2Ffields", creating=True)
     hook = admin.create(
         namespace,
-        HookCreate(
-            url=receiver.base_url + "/{where}",
-            url_variables=[KeyValue(key="where", value="hidden-path")],
-            custom_headers=[KeyValue(key="X-Secret", value="hidden-header")],
-            custom_webhook_template='{"ref":"{{ref}}","last":{{commits.-1}}}',
-        ),
+        {
+            "url": receiver.base_url + "/{where}",
+            "url_variables": {"where": "hidden-path"},
+            "custom_headers": {"X-Secret": "hidden-header"},
+            "custom_webhook_template": '{"ref":"{{ref}}","last":{{commits.-1}}}',
+        },
     )
     payload = {"object_kind": "push", "ref": "refs/heads/main", "commits": [{"id": "a"}, {"id": "b"}]}
     _put_event(quiet_stack, "Push Hook", {"scope": {"project": {"path": "sender/fields"}}, "payload": payload})

@@ -4,23 +4,30 @@ a kind and a message of Hookline's that carries no secret; what is kept of an an
 from __future__ import annotations
 
 import asyncio
+import gzip
 import ipaddress
+import tracemalloc
+import zlib
 from collections.abc import Iterator
 
+import brotli
 import pytest
 
 from hookline.adapters.http_client import (
-    RESPONSE_HEADER_NAME_LIMIT,
-    RESPONSE_HEADERS_BYTES_LIMIT,
+    READ_LIMIT,
     HttpSender,
     OutboundRequest,
-    bounded_headers,
+    decoded_body,
+    received_headers,
 )
 from hookline.domain.delivery import (
+    RESPONSE_HEADER_NAME_LIMIT,
     RESPONSE_HEADER_VALUE_LIMIT,
+    RESPONSE_HEADERS_BYTES_LIMIT,
     RESPONSE_HEADERS_LIMIT,
     DeliveryResult,
     FailureKind,
+    for_log,
 )
 from hookline.domain.url_policy import Allowlist, IPAddress
 from infra.local.receiver import Receiver
@@ -173,14 +180,74 @@ def _size(headers: dict[str, str]) -> int:
         [(b"Set-Cookie", b"c" * 900)] * 100,  # repeats are joined, then capped
     ],
 )
-def test_response_headers_are_bounded_in_bytes(raw: list[tuple[bytes, bytes]]) -> None:
-    headers = bounded_headers(raw)
+def test_response_headers_are_bounded_in_bytes_in_the_log(raw: list[tuple[bytes, bytes]]) -> None:
+    received = received_headers(raw)
+    assert 1 <= len(received) <= RESPONSE_HEADERS_LIMIT  # the client keeps 50 names, whole (100 KB read at most)
+    headers = for_log(DeliveryResult(0.1, 200, received)).response_headers
     assert 1 <= len(headers) <= RESPONSE_HEADERS_LIMIT
     assert all(len(name.encode()) <= RESPONSE_HEADER_NAME_LIMIT for name in headers)
     assert all(len(value.encode()) <= RESPONSE_HEADER_VALUE_LIMIT for value in headers.values())
     assert _size(headers) <= RESPONSE_HEADERS_BYTES_LIMIT
 
 
-def test_small_headers_are_kept_as_they_came_lower_cased_and_joined() -> None:
-    raw = [(b"Retry-After", b"120"), (b"Set-Cookie", b"a=1"), (b"Set-Cookie", b"b=2")]
-    assert bounded_headers(raw) == {"retry-after": "120", "set-cookie": "a=1, b=2"}
+def test_header_names_show_as_the_receiver_sent_them_with_repeats_joined() -> None:
+    raw = [(b"retry-after", b"120"), (b"Set-Cookie", b"a=1"), (b"set-cookie", b"b=2"), (b"X-Request-ID", b"r")]
+    assert received_headers(raw) == {"retry-after": "120", "Set-Cookie": "a=1, b=2", "X-Request-ID": "r"}
+
+
+# --- bodies: decoded, bounded --------------------------------------------------------------------------------------
+
+TEXT = b'{"received": true, "note": "' + b"n" * 20_000 + b'"}'
+BOMB = b"0" * (64 * 1024 * 1024)
+#: Made once each: compressing 64 MB takes a moment.
+GZIP_BOMB = gzip.compress(BOMB, 9)
+BROTLI_BOMB = brotli.compress(BOMB, quality=5, lgwin=24)
+
+
+@pytest.mark.parametrize(
+    ("raw", "encodings", "body", "cut"),
+    [
+        (b"plain", [], b"plain", False),
+        (b"plain", ["identity"], b"plain", False),
+        (gzip.compress(b'{"a":1}'), ["gzip"], b'{"a":1}', False),
+        (gzip.compress(b'{"a":1}'), ["x-gzip"], b'{"a":1}', False),
+        (zlib.compress(b'{"a":1}'), ["deflate"], b'{"a":1}', False),
+        (brotli.compress(b'{"a":1}'), ["br"], b'{"a":1}', False),
+        (gzip.compress(TEXT), ["gzip"], TEXT[:READ_LIMIT], True),  # decoded past the cap: cut
+        (brotli.compress(TEXT), ["br"], TEXT[:READ_LIMIT], True),
+        (gzip.compress(b"x" * 100)[:-8], ["gzip"], b"x" * 100, False),  # no trailer: what it decodes to
+        (b"not gzip at all", ["gzip"], b"not gzip at all", False),  # a lying encoding: kept as received
+        (b"not brotli", ["br"], b"not brotli", False),
+        (b"\x1f\x8b\x08garbage", ["gzip"], b"\x1f\x8b\x08garbage", False),
+        (b"zstd?", ["zstd"], b"zstd?", False),  # an encoding Hookline does not decode: as received
+        (b"bogus", ["x-bogus"], b"bogus", False),
+        (gzip.compress(gzip.compress(b"{}")), ["gzip", "gzip"], gzip.compress(gzip.compress(b"{}")), False),  # stacked
+    ],
+)
+def test_bodies_are_decoded_once_and_bounded(raw: bytes, encodings: list[str], body: bytes, cut: bool) -> None:
+    assert decoded_body(raw, encodings, more=False) == (body, cut)
+
+
+@pytest.mark.parametrize(("bomb", "encoding"), [(GZIP_BOMB, "gzip"), (BROTLI_BOMB, "br")])
+def test_a_decompression_bomb_inflates_no_further_than_the_cap(bomb: bytes, encoding: str) -> None:
+    tracemalloc.start()
+    try:
+        body, cut = decoded_body(bomb[:65536], [encoding], more=len(bomb) > 65536)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (body, cut) == (b"0" * READ_LIMIT, True)
+    assert peak < 4 * READ_LIMIT + 2 * len(bomb[:65536])  # never the 64 MB it would inflate to
+
+
+def test_a_receiver_compressing_its_answer_is_logged_decoded(local: tuple[HttpSender, Receiver]) -> None:
+    sender, receiver = local
+    for encoding, compress in (("gzip", gzip.compress), ("deflate", zlib.compress), ("br", brotli.compress)):
+        receiver.replies[f"/{encoding}"] = (
+            [("Content-Encoding", encoding)],
+            compress(b'{"compressed": "' + encoding.encode() + b'"}'),
+        )
+        result = _send(sender, receiver.url(f"/{encoding}"))
+        assert result.response_body == f'{{"compressed": "{encoding}"}}', encoding
+        assert result.response_headers["Content-Encoding"] == encoding
+    assert "br" in receiver.to("/br")[0].headers["accept-encoding"]

@@ -1,15 +1,15 @@
-"""Outbound HTTP: async httpx clients reused across invocations, the URL policy applied before each send.
+"""Outbound HTTP: async httpx clients reused across invocations, the URL policy applied before each request.
 
 Bulkhead rules of :meth:`HttpSender.send`: it never raises (only cancellation and other BaseExceptions pass); every
 failure is that delivery's result, with a :class:`FailureKind` and a message Hookline words itself, never a library's
-text (which can echo the URL or a header value); one attempt, from the DNS lookup to the last body byte, ends at the
-sender's timeout; what is kept of the answer is bounded in bytes:
+text (which can echo the URL or a header value); one attempt, from the first DNS lookup to the last body byte of the
+last redirect, ends at the sender's timeout; what is kept of the answer is bounded in bytes:
 
-- at most ``RESPONSE_HEADERS_LIMIT`` (50) headers, each name at most ``RESPONSE_HEADER_NAME_LIMIT`` (256) bytes and
-  each value at most ``RESPONSE_HEADER_VALUE_LIMIT`` (1 KB) of UTF-8, all together at most
-  ``RESPONSE_HEADERS_BYTES_LIMIT`` (16 KB). httpcore reads a header block of at most 100 KB: past it the answer is a
-  PROTOCOL failure, "Response headers too large";
-- the body: at most ``RESPONSE_BODY_LIMIT`` (8 KB) is read, raw (never decompressed), and at most 8 KB of UTF-8 kept.
+- the first ``RESPONSE_HEADERS_LIMIT`` (50) header names, whole: httpcore reads a header block of at most 100 KB
+  (past it the answer is a PROTOCOL failure, "Response headers too large"); the log caps them once scrubbed;
+- the body: at most ``RAW_READ_LIMIT`` (64 KB) is read off the wire (``READ_LIMIT`` of an uncompressed one), then
+  decoded (gzip, deflate, br) in one synchronous pass that makes at most ``READ_LIMIT`` bytes, so a decompression
+  bomb inflates no further and only one decoder's window exists at a time per thread.
 """
 
 from __future__ import annotations
@@ -22,25 +22,29 @@ import socket
 import ssl
 import threading
 import time
+import zlib
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urljoin, urlsplit, urlunsplit
 
+import brotli
 import h11
 import httpx
 
 from hookline.adapters.tls import ClientCertificate, ssl_context
 from hookline.domain.delivery import (
+    CROSS_ORIGIN_HEADERS,
     REQUEST_TIMEOUT_SECONDS,
     RESPONSE_BODY_LIMIT,
-    RESPONSE_HEADER_VALUE_LIMIT,
     RESPONSE_HEADERS_LIMIT,
+    SCRUB_MARGIN,
     DeliveryResult,
     FailureKind,
+    Redirect,
     split_userinfo,
 )
 from hookline.domain.url_policy import (
@@ -56,8 +60,15 @@ from hookline.domain.url_policy import (
 T = TypeVar("T")
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
 
-RESPONSE_HEADER_NAME_LIMIT = 256
-RESPONSE_HEADERS_BYTES_LIMIT = 16 * 1024
+#: Decoded body bytes kept for the log (which cuts at 8 KB once scrubbed), and raw bytes read at most.
+READ_LIMIT = RESPONSE_BODY_LIMIT + SCRUB_MARGIN
+RAW_READ_LIMIT = 64 * 1024
+#: What the client asks for: the encodings it decodes.
+ACCEPT_ENCODING = "gzip, deflate, br"
+#: HTTParty's limit, which GitLab's webhooks keep: a chain makes at most 5 requests, so a 5th redirect answer ends the
+#: delivery as an internal error.
+MAX_REQUESTS_PER_CHAIN = 5
+TOO_MANY_REDIRECTS = f"Too many redirects: a delivery follows at most {MAX_REQUESTS_PER_CHAIN - 1} redirects"
 TIMED_OUT = "Request timed out"
 _URL_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
 _HEADER_NAME = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
@@ -171,11 +182,23 @@ class OutboundRequest:
 class Unsendable(Exception):
     """The request cannot be put on the wire; the message is Hookline's and names no value."""
 
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"{what}: {reason}")
+        self.reason = reason
+
+
+class Refused(Exception):
+    """The outbound policy or the redirect rules end the delivery; the message is Hookline's and names no value."""
+
+    def __init__(self, kind: FailureKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
 
 class HttpSender:
-    """Sends deliveries concurrently. Redirects are not followed: a 3xx counts as success (Standard Webhooks).
+    """Sends deliveries concurrently, following redirects as GitLab's client (HTTParty) does; see :meth:`_send`.
 
-    ``timeout_s`` bounds each attempt as a whole (lookup, connect, send, headers and body read).
+    ``timeout_s`` bounds each attempt as a whole (every lookup, connect, send, headers and body read of the chain).
     """
 
     def __init__(
@@ -207,6 +230,8 @@ class HttpSender:
                 follow_redirects=False,
                 timeout=httpx.Timeout(self.timeout_s),
                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+                headers={"Accept-Encoding": ACCEPT_ENCODING},
+                event_hooks={"response": [_take_locations]},
                 trust_env=False,
             )
         self._clients[key] = client  # most recently used last
@@ -223,58 +248,150 @@ class HttpSender:
         """The receiver's answer, bounded, or the internal error of this one delivery. Never raises."""
         started = time.perf_counter()
         _TENANT.set(request.tenant)  # this task's own context: gather runs each send in a task
+        redirects: list[Redirect] = []
         try:
             async with asyncio.timeout(self.timeout_s):
-                return await self._send(request, started)
+                return await self._send(request, started, redirects)
         except Exception as error:  # whatever it is, it is this delivery's failure, not the batch's
             kind, message = describe_failure(error)
-            return DeliveryResult(time.perf_counter() - started, internal_error=message, error_kind=kind)
+            return DeliveryResult(
+                time.perf_counter() - started, internal_error=message, error_kind=kind, redirects=tuple(redirects)
+            )
 
-    async def _send(self, request: OutboundRequest, started: float) -> DeliveryResult:
+    async def _send(self, request: OutboundRequest, started: float, redirects: list[Redirect]) -> DeliveryResult:
+        """POST, then follow redirects as GitLab's HTTParty does: any 3xx but 304 that has a Location, resolved
+        against the URL asked; 307 and 308 repeat the POST with its body, the others (301, 302, 303 ...) become a GET
+        without a body; at most ``MAX_REQUESTS_PER_CHAIN`` requests. Each hop passes the outbound policy again
+        (scheme, resolved addresses, allow-list) and goes to the address checked. Unlike GitLab, which keeps its
+        headers on any host, credentials stay with the hook URL's origin: once the chain leaves it (another scheme,
+        host or port; an http to https upgrade of the same host stays), Basic auth, X-Gitlab-Token, the signature and
+        the custom headers are no longer sent, only ``CROSS_ORIGIN_HEADERS``. The Location's own userinfo is never
+        used. The last answer is the result, with the redirects it went through."""
         credentials, parts, host = _checked_url(request.url)
         headers = _checked_headers(request.headers)
+        origin: Origin | None = _origin(parts)
+        method, body = "POST", request.body
+        for _ in range(MAX_REQUESTS_PER_CHAIN):
+            same_origin = origin is not None and _same_origin(origin, _origin(parts))
+            if not same_origin:
+                origin, credentials = None, None  # left once, left for good
+                headers = {name: value for name, value in headers.items() if name.lower() in CROSS_ORIGIN_HEADERS}
+            address = await self._checked_destination(parts, host, first=not redirects)
+            pinned, pinned_headers, extensions = _pinned(parts, host, address, headers)
+            client = self._client(request.verify_tls, host)
+            async with client.stream(
+                method,
+                pinned,
+                content=body if method == "POST" else None,
+                headers=pinned_headers,
+                auth=credentials,
+                extensions=extensions,
+            ) as response:
+                location = _redirect_location(response)
+                if location is None:
+                    text, cut = await _read_body(response)
+                    return DeliveryResult(
+                        duration_s=time.perf_counter() - started,
+                        status_code=response.status_code,
+                        response_headers=received_headers(response.headers.raw),
+                        response_body=text,
+                        redirects=tuple(redirects),
+                        body_cut=cut,
+                    )
+            redirects.append(Redirect(response.status_code, location))
+            if len(redirects) >= MAX_REQUESTS_PER_CHAIN:
+                raise Refused(FailureKind.PROTOCOL, TOO_MANY_REDIRECTS)
+            parts, host = _redirect_target(urlunsplit(parts), location)
+            if response.status_code not in (307, 308):
+                method, body = "GET", b""
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    async def _checked_destination(self, parts: SplitResult, host: str, *, first: bool) -> IPAddress:
+        """The address to connect to: the host's first, after every address it resolves to passed the policy."""
         port = parts.port or (443 if parts.scheme == "https" else 80)
         addresses = await self.resolver(host, port)
-        blocked = blocked_address(host, addresses, self.allowlist) if addresses else None
-        if not addresses or blocked is not None:
-            message = (
-                f"URL is blocked: the host resolves to a private or reserved address ({blocked})"
-                if blocked is not None
-                else "URL is blocked: the host resolves to no address"
-            )
-            return DeliveryResult(time.perf_counter() - started, internal_error=message, error_kind=FailureKind.BLOCKED)
-        pinned, headers, extensions = _pinned(parts, host, addresses[0], headers)
-        async with self._client(request.verify_tls, host).stream(
-            "POST", pinned, content=request.body, headers=headers, auth=credentials, extensions=extensions
-        ) as response:
-            body = bytearray()
-            async for chunk in response.aiter_raw():
-                body.extend(chunk[: RESPONSE_BODY_LIMIT - len(body)])
-                if len(body) >= RESPONSE_BODY_LIMIT:
-                    break
-            return DeliveryResult(
-                duration_s=time.perf_counter() - started,
-                status_code=response.status_code,
-                response_headers=bounded_headers(response.headers.raw),
-                response_body=_utf8_prefix(bytes(body).decode("utf-8", "replace"), RESPONSE_BODY_LIMIT),
-            )
+        whose = "the host" if first else "the redirect's host"
+        if not addresses:
+            raise Refused(FailureKind.BLOCKED, f"URL is blocked: {whose} resolves to no address")
+        blocked = blocked_address(host, addresses, self.allowlist)
+        if blocked is not None:
+            message = f"URL is blocked: {whose} resolves to a private or reserved address ({blocked})"
+            raise Refused(FailureKind.BLOCKED, message)
+        return addresses[0]
 
 
-def _checked_url(raw: str) -> tuple[tuple[str, str] | None, SplitResult, str]:
+Origin = tuple[str, str, int]
+
+
+def _origin(parts: SplitResult) -> Origin:
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _same_origin(first: Origin, other: Origin) -> bool:
+    """The same scheme, host and port; or an upgrade of the same host from http on 80 to https on 443."""
+    upgrade = (first[0], first[2], other[0], other[2]) == ("http", 80, "https", 443)
+    return first == other or (upgrade and first[1] == other[1])
+
+
+_LOCATIONS = "hookline.locations"
+
+
+def _is_redirect(status: int) -> bool:
+    return 300 <= status < 400 and status != 304
+
+
+async def _take_locations(response: httpx.Response) -> None:
+    """A response hook: httpx would build its own redirect request from a Location (failing on one it cannot parse,
+    before the answer is seen); Hookline follows redirects its own way, so a redirect's Locations move from its
+    headers to its extensions."""
+    if _is_redirect(response.status_code) and "location" in response.headers:
+        response.extensions[_LOCATIONS] = response.headers.get_list("location")
+        del response.headers["location"]
+
+
+def _redirect_location(response: httpx.Response) -> str | None:
+    """The Location to follow (a 3xx but 304 that has one), or None when this answer is the last. More than one
+    Location is a protocol error, as in HTTParty."""
+    if not _is_redirect(response.status_code):
+        return None
+    locations: list[str] = response.extensions.get(_LOCATIONS, [])
+    if len(locations) > 1:
+        raise Refused(FailureKind.PROTOCOL, "Redirect not followed: the answer has more than one Location")
+    return locations[0] if locations else None
+
+
+def _redirect_target(current: str, location: str) -> tuple[SplitResult, str]:
+    """The URL a Location leads to, resolved against the URL asked, without userinfo; Refused when it cannot go."""
+    try:
+        target = urljoin(current, location.strip())
+        scheme = urlsplit(target).scheme.lower()
+    except ValueError:
+        raise Refused(FailureKind.PROTOCOL, "Redirect not followed: the Location is not a valid URL") from None
+    if scheme not in ("http", "https"):
+        raise Refused(FailureKind.BLOCKED, "URL is blocked: Only allowed schemes are http, https")  # GitLab's words
+    try:
+        _, parts, host = _checked_url(target)
+    except Unsendable as error:
+        message = f"Redirect not followed: the Location is not a valid URL ({error.reason})"
+        raise Refused(FailureKind.PROTOCOL, message) from None
+    return parts, host
+
+
+def _checked_url(raw: str) -> tuple[tuple[bytes, bytes] | None, SplitResult, str]:
     """The credentials of the URL, its parts without them and its host in ASCII (IDNA); Unsendable if it cannot go."""
     if len(raw) > URL_MAX_LENGTH:
-        raise Unsendable("The URL cannot be sent: it is too long")
+        raise Unsendable("The URL cannot be sent", "it is too long")
     if _URL_FORBIDDEN.search(raw) or (not raw.isascii() and not _utf8_encodable(raw)):
-        raise Unsendable("The URL cannot be sent: invalid character")
+        raise Unsendable("The URL cannot be sent", "invalid character")
     try:
         url, credentials = split_userinfo(raw)
         parts = urlsplit(url)
         _ = parts.port  # raises ValueError for a port out of range
         host = (parts.hostname or "").encode("idna").decode("ascii")
     except (ValueError, UnicodeError):
-        raise Unsendable("The URL cannot be sent: invalid URL") from None
+        raise Unsendable("The URL cannot be sent", "invalid URL") from None
     if parts.scheme not in ("http", "https") or not host:
-        raise Unsendable("The URL cannot be sent: invalid URL")
+        raise Unsendable("The URL cannot be sent", "invalid URL")
     return credentials, parts, host
 
 
@@ -282,9 +399,9 @@ def _checked_headers(headers: dict[str, str]) -> dict[str, str]:
     """The headers, when each can go on the wire as is (no control or non-ASCII character, no edge whitespace)."""
     for name, value in headers.items():
         if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
-            raise Unsendable("A header cannot be sent: invalid header name")
+            raise Unsendable("A header cannot be sent", "invalid header name")
         if not isinstance(value, str) or not _HEADER_VALUE.fullmatch(value):
-            raise Unsendable(f"A header value cannot be sent: invalid character in {name}")
+            raise Unsendable("A header value cannot be sent", f"invalid character in {name}")
     return headers
 
 
@@ -311,32 +428,58 @@ def _utf8_encodable(text: str) -> bool:
     return True
 
 
-def _utf8_prefix(text: str, limit: int) -> str:
-    """The longest prefix of ``text`` whose UTF-8 is at most ``limit`` bytes (a cut character is dropped)."""
-    encoded = text.encode("utf-8", "replace")
-    return text if len(encoded) <= limit else encoded[:limit].decode("utf-8", "ignore")
-
-
-def bounded_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """Response headers as logged: names lower-cased, repeats joined with ", " (as httpx does), at most 50 names,
-    each name and value capped in bytes of UTF-8, and the first ones kept within the total cap."""
-    joined: dict[str, str] = {}
+def received_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The answer's headers with their names as the receiver sent them (the first spelling of a repeated name), repeats
+    joined with ", ", the first 50 names. Values are whole (httpcore read at most 100 KB of them): the log caps them
+    once the secrets are scrubbed, so no secret is cut in two."""
+    names: dict[str, str] = {}
+    joined: dict[str, list[str]] = {}
     for raw_name, raw_value in raw:
-        name = _utf8_prefix(raw_name.decode("latin-1").lower(), RESPONSE_HEADER_NAME_LIMIT)
-        if name not in joined and len(joined) >= RESPONSE_HEADERS_LIMIT:
+        sent = raw_name.decode("latin-1")
+        key = sent.lower()
+        if key not in joined and len(joined) >= RESPONSE_HEADERS_LIMIT:
             continue
-        text = raw_value.decode("utf-8", "replace")
-        previous = joined.get(name)
-        joined[name] = _utf8_prefix(text if previous is None else f"{previous}, {text}", RESPONSE_HEADER_VALUE_LIMIT)
-    kept: dict[str, str] = {}
-    total = 0
-    for name, value in joined.items():
-        room = RESPONSE_HEADERS_BYTES_LIMIT - total - len(name.encode())
-        if room < 0:
+        names.setdefault(key, sent)
+        joined.setdefault(key, []).append(raw_value.decode("utf-8", "replace"))
+    return {names[key]: ", ".join(values) for key, values in joined.items()}
+
+
+async def _read_body(response: httpx.Response) -> tuple[str, bool]:
+    """The body, decoded, as text of at most ``READ_LIMIT`` bytes, and whether there was more."""
+    encodings = response.headers.get_list("content-encoding", split_commas=True)
+    limit = READ_LIMIT if encodings in ([], ["identity"]) else RAW_READ_LIMIT
+    raw = bytearray()
+    more = False
+    async for chunk in response.aiter_raw():
+        raw.extend(chunk[: limit + 1 - len(raw)])
+        if len(raw) > limit:
+            more = True
             break
-        kept[name] = _utf8_prefix(value, room)
-        total += len(name.encode()) + len(kept[name].encode())
-    return kept
+    body, cut = decoded_body(bytes(raw[:limit]), encodings, more)
+    text = body.decode("utf-8", "replace")
+    encoded = text.encode()
+    if len(encoded) > READ_LIMIT:  # each invalid byte became three
+        return encoded[:READ_LIMIT].decode("utf-8", "ignore"), True
+    return text, cut
+
+
+def decoded_body(raw: bytes, encodings: list[str], more: bool) -> tuple[bytes, bool]:
+    """``raw`` decoded as its Content-Encoding says (one of gzip, deflate, br; identity), at most ``READ_LIMIT``
+    bytes of it, and whether there was more (``more``: ``raw`` is only the first part). A body in another or in
+    several encodings, or one that does not decode (its encoding lies), is kept as received."""
+    encoding = encodings[0] if len(encodings) == 1 else ("identity" if not encodings else "")
+    try:
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            inflater = zlib.decompressobj(32 + zlib.MAX_WBITS)  # a gzip or a zlib header, as Net::HTTP reads them
+            out = inflater.decompress(raw, READ_LIMIT + 1)
+            return out[:READ_LIMIT], len(out) > READ_LIMIT or (more and not inflater.eof)
+        if encoding == "br":
+            decompressor = brotli.Decompressor()
+            out = decompressor.process(raw, output_buffer_limit=READ_LIMIT + 1)
+            return out[:READ_LIMIT], len(out) > READ_LIMIT or (more and not decompressor.is_finished())
+    except Exception:  # a lying or broken encoding: the body as received
+        pass
+    return raw[:READ_LIMIT], more or len(raw) > READ_LIMIT
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
@@ -354,6 +497,8 @@ def describe_failure(error: Exception) -> tuple[FailureKind, str]:
     chain = list(_chain(error))
     if isinstance(error, Unsendable):
         return FailureKind.INVALID_REQUEST, str(error)
+    if isinstance(error, Refused):
+        return error.kind, str(error)
     if any(isinstance(link, TimeoutError | httpx.TimeoutException) for link in chain):
         return FailureKind.TIMEOUT, TIMED_OUT
     for link in chain:

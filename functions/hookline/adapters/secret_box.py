@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from hookline import settings
+from hookline.config import runtime_config
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -128,4 +128,4 @@ class SecretBox:
 
 @cache
 def secret_box() -> SecretBox:
-    return SecretBox(os.environ.get(settings.KMS_KEY_ENV) or None)
+    return SecretBox(runtime_config().kms_key_id)

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from functools import cache
 
-from hookline import settings
 from hookline.adapters.aws import secretsmanager
+from hookline.config import runtime_config
 from hookline.domain.access import ADMIN, Principal
 from hookline.wiring import access_tokens
 
@@ -23,10 +22,10 @@ def token_hash(token: str) -> bytes:
 
 @cache
 def admin_token_hash() -> bytes | None:
-    token = os.environ.get(settings.ADMIN_TOKEN_ENV)
-    secret_id = os.environ.get(settings.ADMIN_TOKEN_SECRET_ENV)
-    if not token and secret_id:
-        token = secretsmanager().get_secret_value(SecretId=secret_id)["SecretString"]
+    config = runtime_config()
+    token = config.admin_token.get_secret_value() if config.admin_token else None
+    if not token and config.admin_token_secret:
+        token = secretsmanager().get_secret_value(SecretId=config.admin_token_secret)["SecretString"]
     return token_hash(token) if token else None
 
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model, field_validator
 
 from hookline.domain.access import AccessToken
 from hookline.domain.branch_filter import BranchFilterStrategy
 from hookline.domain.delivery import masked_url
 from hookline.domain.events import TRIGGERS_BY_KIND, HookKind
-from hookline.domain.hooks import SECRETS_UNREADABLE, Hook
-from hookline.domain.templates import TEMPLATE_MAX_LENGTH
+from hookline.domain.hooks import MAX_LENGTHS, SECRETS_UNREADABLE, Hook, HookFields
+from hookline.domain.log_text import redact_emails
 
 ALL_TRIGGERS = TRIGGERS_BY_KIND[HookKind.GROUP] + ("repository_update_events",)
-#: Model validations (GitLab answers 422 ``{"message": {field: ["is too long (maximum is N characters)"]}}``).
-MAX_LENGTHS = {"name": 255, "description": 2048, "token": 2048, "custom_webhook_template": TEMPLATE_MAX_LENGTH}
 
 
 def _encodable(value: Any) -> Any:
@@ -113,6 +111,16 @@ class HookCreate(HookUpdate):
     url: str
 
 
+def hook_fields(request: HookUpdate) -> HookFields:
+    """The fields a request sets, as the service takes them (url variables and custom headers as mappings; a key
+    sent twice keeps its last value)."""
+    fields: dict[str, Any] = {name: getattr(request, name) for name in request.model_fields_set}
+    for name in ("url_variables", "custom_headers"):
+        if name in fields:
+            fields[name] = {item.key: item.value for item in fields[name] or []}
+    return cast(HookFields, fields)  # HookUpdate's fields are HookFields' keys
+
+
 class RecoverRequest(BaseModel):
     """Re-queue the deliveries parked between ``since`` and ``until`` (default: now)."""
 
@@ -146,6 +154,19 @@ class HookOut(BaseModel):
     signing_token_present: bool
     unreadable: str | None
     unreadable_secrets: bool
+
+
+def _hook_model(kind: HookKind) -> type[HookOut]:
+    """The hook object of one kind: its namespace id (``project_id``, ``group_id``) and its kind's triggers."""
+    fields: dict[str, Any] = {}
+    if kind is not HookKind.SYSTEM:
+        fields[f"{kind.value}_id"] = (int | None, Field(description=f"The {kind.value}'s id (null while unknown)."))
+    fields.update({trigger: (bool, ...) for trigger in TRIGGERS_BY_KIND[kind]})
+    name = f"{kind.value.capitalize()}Hook"
+    return create_model(name, __base__=HookOut, __doc__=f"A {kind.value} hook as GitLab answers it.", **fields)
+
+
+HOOK_MODELS: dict[HookKind, type[HookOut]] = {kind: _hook_model(kind) for kind in HookKind}
 
 
 def gitlab_time(moment: datetime | None) -> str | None:
@@ -185,7 +206,14 @@ def hook_out(hook: Hook, now: datetime) -> dict[str, Any]:
             "unreadable_secrets": SECRETS_UNREADABLE in (hook.unreadable or ""),
         }
     )
-    return HookOut.model_validate(body).model_dump()
+    return HOOK_MODELS[hook.kind].model_validate(body).model_dump()
+
+
+class RedirectOut(BaseModel):
+    """A redirect answer a delivery went through: its status and its Location (userinfo masked, at most 1 KB)."""
+
+    status: int
+    location: str
 
 
 class EventLogOut(BaseModel):
@@ -201,6 +229,16 @@ class EventLogOut(BaseModel):
     execution_duration: float
     response_status: str
     created_at: str
+    redirects: list[RedirectOut] | None = Field(
+        None,
+        description="Hookline's, present only when there were some: the redirect answers the delivery went through",
+    )
+
+
+class EventLogDetailOut(EventLogOut):
+    """One recent event, with Hookline's internal error message (null when the receiver answered)."""
+
+    internal_error_message: str | None
 
 
 def event_log_out(log: dict[str, Any], payload: str | None, *, details: bool = False) -> dict[str, Any]:
@@ -210,6 +248,7 @@ def event_log_out(log: dict[str, Any], payload: str | None, *, details: bool = F
         request_data = json.loads(data) if data is not None else None
     except ValueError:
         request_data = data
+    request_data = redact_emails(request_data)  # as GitLab logs it; the delivered body keeps them
     body = EventLogOut(
         id=int(log["log_id"]),
         url=log["url"],
@@ -221,10 +260,65 @@ def event_log_out(log: dict[str, Any], payload: str | None, *, details: bool = F
         execution_duration=float(log["execution_duration"]),
         response_status=log["response_status"],
         created_at=gitlab_time(datetime.fromisoformat(log["created_at"])) or "",
+        redirects=log.get("redirects") or None,
     ).model_dump()
+    if body["redirects"] is None:
+        del body["redirects"]  # GitLab's shape exactly, for a delivery that was not redirected
     if details:
         body["internal_error_message"] = log.get("internal_error_message")
     return body
+
+
+class ProjectOut(BaseModel):
+    """A project Hookline knows, as a minimal GitLab project object (``id`` is its path while its id is unknown)."""
+
+    id: int | str
+    name: str
+    path: str
+    path_with_namespace: str | None
+    web_url: str | None
+
+
+class GroupOut(BaseModel):
+    """A group Hookline knows, as a minimal GitLab group object (``id`` is its path while its id is unknown)."""
+
+    id: int | str
+    name: str
+    path: str
+    full_path: str | None
+    web_url: str | None
+
+
+class MessageOut(BaseModel):
+    """GitLab's ``{"message": "201 Created"}``."""
+
+    message: str
+
+
+class SystemHookTestOut(BaseModel):
+    """What a system hook test sends and answers: GitLab's fixed ``project_create`` sample."""
+
+    event_name: str
+    name: str
+    path: str
+    project_id: int
+    owner_name: str
+    owner_email: str
+
+
+class SigningTokenOut(BaseModel):
+    """The new signing token, shown this once."""
+
+    signing_token: str
+
+
+class RecoveredOut(BaseModel):
+    recovered: int = Field(description="Deliveries queued again by this call (at most 500).")
+    remaining: int = Field(description="Parked deliveries in the window still left: call again.")
+
+
+class ResendOut(BaseModel):
+    response_status: int = Field(description="The receiver's status code.")
 
 
 def namespace_out(kind: HookKind, namespace_id: int | None, path: str | None, instance_url: str) -> dict[str, Any]:

@@ -12,22 +12,33 @@ from enum import StrEnum
 from functools import cached_property
 from http import HTTPStatus
 from typing import Annotated, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_to_bytes, urlsplit, urlunsplit
 
 import re2
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, TypeAdapter
 
 from hookline.domain.events import EVENT_TYPES, EVENT_TYPES_BY_NAME, EventType, HookKind, header_event_name
 from hookline.domain.hooks import Hook, UrlTemplateError, interpolated_url
+from hookline.domain.log_text import REDACTED, truncate_bytes
 from hookline.domain.signing import signature_header
 from hookline.domain.templates import TemplateError, render_template
 
-REDACTED = "[REDACTED]"
 INTERNAL_ERROR_STATUS = "internal error"
+#: What a log keeps of an answer (GitLab's caps, in bytes of UTF-8, a cut marked with "…"); names and the total are
+#: Hookline's own bounds.
 RESPONSE_BODY_LIMIT = 8 * 1024
 RESPONSE_HEADERS_LIMIT = 50
 RESPONSE_HEADER_VALUE_LIMIT = 1024
+RESPONSE_HEADER_NAME_LIMIT = 256
+RESPONSE_HEADERS_BYTES_LIMIT = 16 * 1024
+REDIRECT_LOCATION_LIMIT = 1024
+#: How much more than the log keeps the client reads of a body: a secret that an answer echoes across the cut is still
+#: whole when the log scrubs it (longer than any secret's longest form: 2048 characters, 4096 JSON-escaped).
+SCRUB_MARGIN = 8 * 1024
 REQUEST_TIMEOUT_SECONDS = 10.0
+#: The GitLab release whose webhook behaviour Hookline follows: deliveries carry ``User-Agent: GitLab/<version>``.
+GITLAB_VERSION = "19.0.0"
+_GITLAB_VERSION = re2.compile(r"[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}(?:-[0-9A-Za-z][0-9A-Za-z.-]{0,31})?")
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("6f1d1f0e-5d0b-4a8e-9a41-1f5f0d2c7b10")
 EVENT_TYPES_BY_LOG_TRIGGER: dict[str, EventType] = {event.log_trigger: event for event in EVENT_TYPES}
 
@@ -131,8 +142,20 @@ class FailureKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class Redirect:
+    """A redirect answer the chain went through (or stopped at): its status and its Location as sent."""
+
+    status: int
+    location: str
+
+
+@dataclass(frozen=True)
 class DeliveryResult:
-    """What the receiver answered, or the internal error that kept the request from being answered."""
+    """What the receiver answered, or the internal error that kept the request from being answered.
+
+    From the client, ``response_body`` holds up to ``RESPONSE_BODY_LIMIT + SCRUB_MARGIN`` bytes (``body_cut`` when
+    there was more) and the headers whole; :func:`for_log` applies the log's caps once the secrets are scrubbed.
+    """
 
     duration_s: float
     status_code: int | None = None
@@ -140,6 +163,8 @@ class DeliveryResult:
     response_body: str = ""
     internal_error: str | None = None
     error_kind: FailureKind | None = None  # set with internal_error
+    redirects: tuple[Redirect, ...] = ()
+    body_cut: bool = False
 
     @property
     def succeeded(self) -> bool:
@@ -158,8 +183,9 @@ class DeliveryResult:
         return INTERNAL_ERROR_STATUS if self.status_code is None else str(self.status_code)
 
 
-def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
-    """The URL without ``user:pass@``, and those credentials for HTTP Basic auth."""
+def split_userinfo(url: str) -> tuple[str, tuple[bytes, bytes] | None]:
+    """The URL without ``user:pass@``, and those credentials for HTTP Basic auth, decoded as GitLab decodes them
+    (``CGI.unescape``: ``%XX`` is a byte, ``+`` a space), so ``us%40er:p%3Ass`` is user ``us@er``, password ``p:ss``."""
     parts = urlsplit(url)
     if parts.username is None:
         return url, None
@@ -168,7 +194,12 @@ def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
         netloc = f"[{netloc}]"
     if parts.port is not None:
         netloc = f"{netloc}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc)), (parts.username, parts.password or "")
+    credentials = (_unescaped(parts.username), _unescaped(parts.password or ""))
+    return urlunsplit(parts._replace(netloc=netloc)), credentials
+
+
+def _unescaped(text: str) -> bytes:
+    return unquote_to_bytes(text.replace("+", " "))
 
 
 def masked_url(url: str) -> str:
@@ -180,12 +211,24 @@ def masked_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{REDACTED}@{parts.netloc}"))
 
 
+def checked_gitlab_version(version: str) -> str:
+    """``version`` when it is a GitLab release (``19.0.0``, ``18.2.1-ee``), else a ValueError that says so."""
+    if not _GITLAB_VERSION.fullmatch(version):
+        raise ValueError(f"is not a GitLab version such as {GITLAB_VERSION}")
+    return version
+
+
+def user_agent(version: str) -> str:
+    """GitLab's ``User-Agent`` for a release."""
+    return f"GitLab/{checked_gitlab_version(version)}"
+
+
 @dataclass(frozen=True)
 class RequestContext:
     """Per-instance values the delivery headers need."""
 
     instance_url: str
-    user_agent: str
+    user_agent: str = f"GitLab/{GITLAB_VERSION}"
 
 
 def delivery_headers(hook: Hook, task: DeliveryTask, context: RequestContext, timestamp: int) -> dict[str, str]:
@@ -222,6 +265,23 @@ _DELIVERY_HEADER_NAMES = (
     "webhook-signature",
     "Host",
     "Content-Length",
+)
+
+
+#: The delivery headers that follow a redirect to another origin: none of them carries a secret.
+CROSS_ORIGIN_HEADERS = frozenset(
+    name.lower()
+    for name in (
+        "Content-Type",
+        "User-Agent",
+        "Idempotency-Key",
+        "X-Gitlab-Event",
+        "X-Gitlab-Webhook-UUID",
+        "X-Gitlab-Instance",
+        "X-Gitlab-Event-UUID",
+        "webhook-id",
+        "webhook-timestamp",
+    )
 )
 
 
@@ -283,14 +343,22 @@ class Outgoing:
         return re2.compile(alternatives, _SCRUB_OPTIONS), marks
 
     def scrubbed(self, result: DeliveryResult) -> DeliveryResult:
-        """The result as it may be logged: a receiver can echo the request, so what it answered is scrubbed too."""
+        """The result as it may be logged: a receiver can echo the request, so what it answered (body, header names
+        and values, redirect Locations) is scrubbed too. A body the client cut loses its tail first, one character
+        shorter than the longest secret, so no secret's first part can stand at the cut."""
         if not self.secrets:
             return result
+        body = result.response_body
+        if result.body_cut and self._scrubber is not None:
+            body = body[: max(0, len(body) - max(map(len, self._scrubber[1])) + 1)]
         return replace(
             result,
             internal_error=self.scrub(result.internal_error),
-            response_body=self.scrub(result.response_body) or "",
-            response_headers={name: self.scrub(value) or "" for name, value in result.response_headers.items()},
+            response_body=self.scrub(body) or "",
+            response_headers={
+                self.scrub(name) or "": self.scrub(value) or "" for name, value in result.response_headers.items()
+            },
+            redirects=tuple(replace(hop, location=self.scrub(hop.location) or "") for hop in result.redirects),
         )
 
     def failure(self) -> DeliveryResult | None:
@@ -363,7 +431,7 @@ def _prepared(
         url = interpolated_url(hook.url, hook.url_variables)
     except UrlTemplateError as error:
         return replace(outgoing, error=str(error), error_kind=FailureKind.INVALID_REQUEST)
-    outgoing = replace(outgoing, url=url, url_hash=url_hash(url))
+    outgoing = replace(outgoing, url=url, url_hash=url_hash(url), secrets=_secrets(hook, url))
     if body is None or not render or not hook.custom_webhook_template:
         return _signed(outgoing, hook, task, timestamp)
     try:
@@ -375,15 +443,18 @@ def _prepared(
     return _signed(replace(outgoing, body=rendered, rendered=rendered), hook, task, timestamp)
 
 
-def _secrets(hook: Hook) -> tuple[tuple[str, str], ...]:
-    """Every secret value a delivery of this hook carries, with its placeholder; longest first."""
+def _secrets(hook: Hook, url: str | None = None) -> tuple[tuple[str, str], ...]:
+    """Every secret value a delivery of this hook to ``url`` (its URL filled) carries, with its placeholder; longest
+    first. The userinfo's password, raw and decoded, and the Basic auth it becomes are secrets too."""
     pairs = [(value, f"{{{key}}}") for key, value in hook.url_variables.items()]
     pairs += [(value, REDACTED) for value in hook.custom_headers.values()]
     pairs += [(hook.token, REDACTED)] if hook.token else []
-    credentials = split_userinfo(hook.url)[1]
+    parts = urlsplit(url or hook.url)
+    credentials = split_userinfo(url or hook.url)[1]
     if credentials is not None:
         user, password = credentials
-        pairs += [(password, REDACTED), (base64.b64encode(f"{user}:{password}".encode()).decode(), REDACTED)]
+        pairs += [(parts.password or "", REDACTED), (password.decode("utf-8", "replace"), REDACTED)]
+        pairs += [(base64.b64encode(user + b":" + password).decode(), REDACTED)]
     return tuple(sorted(((value, mark) for value, mark in pairs if value), key=lambda pair: -len(pair[0])))
 
 
@@ -400,14 +471,29 @@ def _signed(outgoing: Outgoing, hook: Hook, task: DeliveryTask, timestamp: int) 
     )
 
 
-def capped_response_headers(headers: list[tuple[str, str]]) -> dict[str, str]:
-    """At most 50 response headers, each value at most 1 KB, as GitLab logs them."""
-    capped: dict[str, str] = {}
-    for name, value in headers:
-        if len(capped) >= RESPONSE_HEADERS_LIMIT:
+def for_log(result: DeliveryResult) -> DeliveryResult:
+    """The result with the log's caps (after scrubbing): body 8 KB, at most 50 headers, names 256 B, values 1 KB,
+    16 KB of headers in all, Locations 1 KB and redirect Locations masked, each cut marked with "…" as GitLab's."""
+    headers: dict[str, str] = {}
+    total = 0
+    for name, value in list(result.response_headers.items())[:RESPONSE_HEADERS_LIMIT]:
+        name = truncate_bytes(name, RESPONSE_HEADER_NAME_LIMIT)
+        room = RESPONSE_HEADERS_BYTES_LIMIT - total - len(name.encode())
+        if room < 0:
             break
-        capped[name] = value[:RESPONSE_HEADER_VALUE_LIMIT]
-    return capped
+        if name not in headers:
+            headers[name] = truncate_bytes(truncate_bytes(value, RESPONSE_HEADER_VALUE_LIMIT), room)
+            total += len(name.encode()) + len(headers[name].encode())
+    return replace(
+        result,
+        response_headers=headers,
+        response_body=truncate_bytes(result.response_body, RESPONSE_BODY_LIMIT, cut=result.body_cut),
+        body_cut=False,
+        redirects=tuple(
+            replace(hop, location=truncate_bytes(masked_url_or_blank(hop.location), REDIRECT_LOCATION_LIMIT))
+            for hop in result.redirects
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -438,6 +524,7 @@ class DeliveryLog:
             "response_status": self.result.response_status,
             "internal_error_message": self.result.internal_error,
             "idempotency_key": self.idempotency_key,
+            "redirects": [{"status": hop.status, "location": hop.location} for hop in self.result.redirects] or None,
         }
 
 
@@ -454,6 +541,7 @@ def delivery_log(
         request_data = outgoing.rendered
     if outgoing is not None:
         result = outgoing.scrubbed(result)
+    result = for_log(result)
     return DeliveryLog(
         hook_id=task.hook_id,
         hook_kind=hook.kind if hook else HookKind.PROJECT,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import BaseModel, Field
 
 from hookline.domain.branch_filter import BranchFilterStrategy, branch_matches, branch_name
+from hookline.domain.errors import Invalid
 from hookline.domain.events import PUSH_HOOK, EventType, HookKind
 from hookline.domain.hook_state import AlertStatus, HookState, alert_status
+from hookline.domain.templates import TEMPLATE_MAX_LENGTH
 
 SYSTEM_SCOPE = "system"
 SIGNING_ROTATION = timedelta(hours=24)
@@ -32,18 +34,15 @@ _HEADER_VALUE = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")
 FRAMING_HEADERS = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer", "expect", "keep-alive"}
 )
+#: GitLab's model validations of the free-text fields (422 ``is too long (maximum is N characters)``).
+MAX_LENGTHS = {"name": 255, "description": 2048, "token": 2048, "custom_webhook_template": TEMPLATE_MAX_LENGTH}
 #: Why a stored hook cannot be used (``Hook.unreadable`` starts with one of these, then names fields, never values).
 SECRETS_UNREADABLE = "secrets cannot be opened"
 ITEM_INVALID = "stored fields are invalid"
 
 
-class InvalidHookField(ValueError):
+class InvalidHookField(Invalid, ValueError):
     """A field breaks GitLab's model validation; answered as ``{"message": {field: [message]}}``."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field} {message}")
-        self.field = field
-        self.message = message
 
 
 def has_control_character(text: str) -> bool:
@@ -256,3 +255,43 @@ class Hook(BaseModel):
             branch_filter=self.push_events_branch_filter,
             branch_filter_strategy=self.branch_filter_strategy,
         )
+
+
+class HookFields(TypedDict, total=False):
+    """The hook fields a create or update sets, as the domain takes them: a key present is a field sent (an update
+    changes only those). Trigger booleans of other kinds are ignored; a None trigger or
+    ``enable_ssl_verification`` changes nothing."""
+
+    url: str
+    name: str | None
+    description: str | None
+    token: str | None
+    signing_token: str | None
+    enable_ssl_verification: bool | None
+    push_events_branch_filter: str | None
+    branch_filter_strategy: BranchFilterStrategy | None
+    custom_webhook_template: str | None
+    url_variables: dict[str, str]
+    custom_headers: dict[str, str]
+    push_events: bool | None
+    tag_push_events: bool | None
+    issues_events: bool | None
+    confidential_issues_events: bool | None
+    note_events: bool | None
+    confidential_note_events: bool | None
+    merge_requests_events: bool | None
+    job_events: bool | None
+    pipeline_events: bool | None
+    wiki_page_events: bool | None
+    deployment_events: bool | None
+    feature_flag_events: bool | None
+    releases_events: bool | None
+    milestone_events: bool | None
+    emoji_events: bool | None
+    resource_access_token_events: bool | None
+    resource_deploy_token_events: bool | None
+    vulnerability_events: bool | None
+    member_events: bool | None
+    subgroup_events: bool | None
+    project_events: bool | None
+    repository_update_events: bool | None

@@ -8,9 +8,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hookline import settings
 from hookline.api.app import app
+from hookline.config import runtime_config
 
 logger = Logger(service=settings.SERVICE_NAME)
 tracer = Tracer(service=settings.SERVICE_NAME)
+runtime_config()  # a bad setting fails the cold start, naming the variable and its value
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -7,11 +7,13 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hookline import settings
+from hookline.config import runtime_config
 from hookline.services.sqs_batch import process_sqs_batch
 from hookline.wiring import fan_out
 
 logger = Logger(service=settings.SERVICE_NAME)
 tracer = Tracer(service=settings.SERVICE_NAME)
+runtime_config()  # a bad setting fails the cold start, naming the variable and its value
 
 
 @logger.inject_lambda_context

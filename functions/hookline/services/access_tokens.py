@@ -19,7 +19,8 @@ from hookline.domain.access import (
     choose_expiry,
     token_digest,
 )
-from hookline.services.hook_admin import ApiError, Namespace, not_found
+from hookline.domain.errors import BadParameter, BadRequest, NotFound
+from hookline.services.hook_admin import Namespace
 
 
 @dataclass
@@ -38,12 +39,12 @@ class AccessTokens:
     ) -> tuple[AccessToken, str]:
         """A new token for ``namespace`` and its value, which is returned this once and never stored."""
         if not scopes or not set(scopes) <= SCOPES:
-            raise ApiError(400, error="scopes does not have a valid value")
+            raise BadParameter("scopes does not have a valid value")
         now = self.clock()
         try:
             expires_on = choose_expiry(expires_at, now, creator)
         except InvalidExpiry as error:
-            raise ApiError(400, message=f"400 Bad request - {error}") from None
+            raise BadRequest(str(error)) from None
         value = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = AccessToken(
             id=self.store.next_token_id(),
@@ -68,4 +69,4 @@ class AccessTokens:
     def revoke(self, namespace: Namespace, token_id: int) -> None:
         token = next((token for token in self.list(namespace) if token.id == token_id), None)
         if token is None or not self.store.revoke(token.digest):
-            raise not_found()
+            raise NotFound()

@@ -8,14 +8,13 @@ import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import unquote
 
 from hookline import settings
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.adapters.hook_store import HookLimitReached, HookNotFound, HookStore, ScopeTooLarge
 from hookline.adapters.queue import OutgoingMessage, send_messages
-from hookline.api.models import MAX_LENGTHS, HookCreate, HookUpdate, KeyValue
 from hookline.clock import CLOCK
 from hookline.domain.branch_filter import (
     WILDCARD_MAX_LENGTH,
@@ -32,12 +31,14 @@ from hookline.domain.delivery import (
     masked_url,
     status_matches,
 )
+from hookline.domain.errors import BadParameter, Invalid, NotFound, RateLimited, Refused, Unprocessable
 from hookline.domain.events import DEFAULT_TRIGGERS, TRIGGERS_BY_KIND, HookKind
 from hookline.domain.hook_state import AlertStatus
 from hookline.domain.hooks import (
+    MAX_LENGTHS,
     MAX_URL_LENGTH,
     Hook,
-    InvalidHookField,
+    HookFields,
     check_custom_headers,
     check_token,
     check_url_text,
@@ -69,22 +70,6 @@ MAX_PATH_LENGTH = 1024
 _FULL_PATH = re.compile(rf"^{_PATH_SEGMENT}(?:/{_PATH_SEGMENT})*$")
 
 
-class ApiError(Exception):
-    """An answer in GitLab's error format: ``{"message": ...}`` or ``{"error": ...}``."""
-
-    def __init__(
-        self, status: int, *, message: Any = None, error: str | None = None, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message or error)
-        self.status = status
-        self.body: dict[str, Any] = {"message": message} if message is not None else {"error": error}
-        self.headers = headers
-
-
-def not_found(what: str = "") -> ApiError:
-    return ApiError(404, message=f"404 {what} Not Found" if what else "404 Not found")
-
-
 @dataclass(frozen=True)
 class Namespace:
     kind: HookKind
@@ -93,12 +78,11 @@ class Namespace:
     path: str | None
 
 
-def namespace_not_found(kind: HookKind) -> ApiError:
+def namespace_not_found(kind: HookKind) -> NotFound:
     """``404 Project Not Found`` / ``404 Group Not Found``: an unknown namespace, or one the caller may not see."""
-    return not_found("Project" if kind is HookKind.PROJECT else "Group")
+    return NotFound("Project" if kind is HookKind.PROJECT else "Group")
 
 
-T = TypeVar("T")
 _UNSET: Any = object()
 RECOVER_LIMIT = 500
 HOOK_LIMITS = {HookKind.PROJECT: settings.MAX_PROJECT_HOOKS, HookKind.GROUP: settings.MAX_GROUP_HOOKS}
@@ -154,14 +138,15 @@ class HookAdmin:
     def get(self, namespace: Namespace, hook_id: int) -> Hook:
         """The namespace's hook; 404 for another's, for a missing one, and for an id no hook can have."""
         if not 0 < hook_id <= MAX_ID:
-            raise not_found()
+            raise NotFound()
         hook = self.store.get(hook_id)
         if hook is None or hook.kind is not namespace.kind or hook.scope_key not in namespace.keys:
-            raise not_found()
+            raise NotFound()
         return hook
 
-    def create(self, namespace: Namespace, request: HookCreate) -> Hook:
-        fields = _checked_fields(request)
+    def create(self, namespace: Namespace, request: HookFields) -> Hook:
+        """A new hook of the namespace from the fields sent (``url`` is required)."""
+        fields = _checked_fields({"url": "", **request})
         self._check_destination(fields["url"])
         triggers = set(DEFAULT_TRIGGERS) & set(TRIGGERS_BY_KIND[namespace.kind])
         triggers = _apply_triggers(namespace.kind, triggers, fields)
@@ -181,19 +166,20 @@ class HookAdmin:
             self.store.create(hook, limit=limit, also_counted=namespace.keys[1:])
         except HookLimitReached:
             label = "project" if namespace.kind is HookKind.PROJECT else "group"
-            raise ApiError(422, message={"base": [f"Maximum number of {label} hooks ({limit}) exceeded"]}) from None
+            raise Invalid("base", f"Maximum number of {label} hooks ({limit}) exceeded") from None
         except ScopeTooLarge:
             raise _scope_too_large() from None
         return hook
 
-    def update(self, namespace: Namespace, hook_id: int, request: HookUpdate) -> Hook:
+    def update(self, namespace: Namespace, hook_id: int, request: HookFields) -> Hook:
+        """Change the fields sent; the others keep their values."""
         hook = self.get(namespace, hook_id)
-        if request.url is not None and request.url == masked_url(hook.url):
-            request = request.model_copy(update={"url": hook.url})  # the URL as shown, sent back: unchanged
+        if request.get("url") is not None and request.get("url") == masked_url(hook.url):
+            request = {**request, "url": hook.url}  # the URL as shown, sent back: unchanged
         fields = _checked_fields(request, hook.branch_filter_strategy)
         if "branch_filter_strategy" in fields and "push_events_branch_filter" not in fields:
             _checked_fields(
-                HookUpdate(push_events_branch_filter=hook.push_events_branch_filter), fields["branch_filter_strategy"]
+                {"push_events_branch_filter": hook.push_events_branch_filter}, fields["branch_filter_strategy"]
             )
         if "url" in fields:
             self._check_destination(fields["url"])
@@ -218,12 +204,12 @@ class HookAdmin:
         hook = self.get(namespace, hook_id)
         pairs = dict(getattr(hook, field))
         if value is None and key not in pairs:
-            raise not_found(label)
+            raise NotFound(label)
         if value is None:
             del pairs[key]
         else:
             pairs[key] = value
-        _checked(check, pairs)
+        check(pairs)
         updated = _secrets_kept(hook, hook.model_copy(update={field: pairs}), {field})
         _check_url_template(updated.url, updated.url_variables)
         self._save(updated)
@@ -233,7 +219,7 @@ class HookAdmin:
         try:
             self.store.put(hook, new=False)
         except HookNotFound:
-            raise not_found() from None
+            raise NotFound() from None
         except ScopeTooLarge:
             raise _scope_too_large() from None
         return hook.model_copy(update={"unreadable": None})
@@ -243,7 +229,7 @@ class HookAdmin:
         try:
             self.store.delete(hook)
         except HookNotFound:
-            raise not_found() from None
+            raise NotFound() from None
 
     # --- recent events and resend -----------------------------------------------------------------------------
     def events(
@@ -262,10 +248,10 @@ class HookAdmin:
 
     def _log(self, hook: Hook, event_id: int) -> dict[str, Any]:
         if not 0 < event_id <= MAX_ID:
-            raise not_found()
+            raise NotFound()
         log = self.deliveries.get_log(hook.id, event_id, self.clock())
         if log is None:
-            raise not_found()
+            raise NotFound()
         return log
 
     def _with_payloads(self, logs: LogItems) -> LogsWithPayloads:
@@ -278,12 +264,12 @@ class HookAdmin:
         hook = self.get(namespace, hook_id)
         log = self._log(hook, event_id)
         if log.get("truncated"):
-            raise ApiError(422, message=TRUNCATED)
+            raise Refused(TRUNCATED)
         if log["url"] != masked_url(hook.url) or log.get("url_hash", "") != (current_url_hash(hook) or ""):
-            raise ApiError(422, message=URL_CHANGED)
+            raise Refused(URL_CHANGED)
         now = self.clock()
         if hook.alert_status(now) is not AlertStatus.EXECUTABLE:
-            raise ApiError(422, message=HOOK_DISABLED)
+            raise Refused(HOOK_DISABLED)
         self._limit_manual_sends(hook, now)
         task = DeliveryTask(
             hook_id=hook.id,
@@ -296,21 +282,20 @@ class HookAdmin:
         )
         result = self.sender.send_resend(hook, task)
         if result.status_code is None:
-            raise ApiError(422, message=result.internal_error or "internal error")
+            raise Refused(result.internal_error or "internal error")
         return result.status_code
 
     def _limit_manual_sends(self, hook: Hook, now: datetime) -> None:
-        """Tests and resends: 5 a minute per hook (a fixed window), then 429 with Retry-After."""
+        """Tests and resends: 5 a minute per hook (a fixed window), then rate limited until the next window."""
         window = int(now.timestamp()) // 60 * 60
         if self.deliveries.count_in_window(f"manual-sends:{hook.id}", window) > settings.MANUAL_SENDS_PER_MINUTE:
-            retry_after = str(window + 60 - int(now.timestamp()))
-            raise ApiError(429, message="429 Too Many Requests", headers={"Retry-After": retry_after})
+            raise RateLimited(retry_after=window + 60 - int(now.timestamp()))
 
     def _check_destination(self, url: str) -> None:
         """On save, refuse a URL whose host is, or resolves to, a blocked address (checked again on every send)."""
         reason = self.url_guard(url) if self.url_guard else None
         if reason:
-            raise ApiError(422, message={"url": [reason]})
+            raise Invalid("url", reason)
 
     # --- test and recover ------------------------------------------------------------------------------------
     def test(self, namespace: Namespace, hook_id: int, trigger: str) -> DeliveryResult:
@@ -318,17 +303,17 @@ class HookAdmin:
         a 422, and so is a trigger GitLab cannot test."""
         hook = self.get(namespace, hook_id)
         if trigger not in TRIGGERS_BY_KIND[hook.kind]:
-            raise ApiError(400, error="trigger does not have a valid value")
+            raise BadParameter("trigger does not have a valid value")
         now = self.clock()
         self._limit_manual_sends(hook, now)
         if trigger not in TESTABLE_TRIGGERS[hook.kind]:
-            raise ApiError(422, message=NOT_TESTABLE)
+            raise Refused(NOT_TESTABLE)
         project = sample_project(hook.kind, namespace.id or hook.namespace_id, namespace.path or hook.namespace_path)
         sample = sample_payload(trigger, project, self.sender.context.instance_url, now)
         result = self.sender.send_test(hook, self._sample_task(hook, TRIGGER_EVENTS[trigger].name, sample, now))
         if result.status_code is None or not 200 <= result.status_code < 300:
             reason = result.internal_error or f"the receiver answered {result.status_code}"
-            raise ApiError(422, message=f"Hook execution failed: {reason}")
+            raise Refused(f"Hook execution failed: {reason}")
         return result
 
     def test_system(self, namespace: Namespace, hook_id: int) -> dict[str, Any]:
@@ -358,7 +343,7 @@ class HookAdmin:
         hook = self.get(namespace, hook_id)
         now = self.clock()
         if hook.alert_status(now) is not AlertStatus.EXECUTABLE:
-            raise ApiError(422, message="Hook is disabled; a successful test re-enables it before recovery")
+            raise Refused("Hook is disabled; a successful test re-enables it before recovery")
         parked = self.deliveries.parked(hook.id, since, until or now)
         chosen = parked[:RECOVER_LIMIT]
         fresh = {"attempt": 1, "queued_at": now, "not_before": None}
@@ -381,31 +366,31 @@ def _logged_chain(log: dict[str, Any]) -> str | None:
 
 
 def _checked_fields(
-    request: HookUpdate, current: BranchFilterStrategy = BranchFilterStrategy.WILDCARD
+    request: HookFields, current: BranchFilterStrategy = BranchFilterStrategy.WILDCARD
 ) -> dict[str, Any]:
     """The fields the request sets, validated by GitLab's rules (trigger fields are kept apart)."""
-    fields = {name: getattr(request, name) for name in request.model_fields_set}
+    fields: dict[str, Any] = dict(request)
     _check_lengths(fields)
-    for name in PAIR_FIELDS:
+    for name, (check, _) in PAIR_FIELDS.items():
         if name in fields:
-            fields[name] = _checked(PAIR_FIELDS[name][0], _pairs(fields[name]))
+            fields[name] = check(dict(fields[name] or {}))
     if "url" in fields:
         if not fields["url"]:
-            raise ApiError(400, error="url is missing")
+            raise BadParameter("url is missing")
         if len(fields["url"]) > MAX_URL_LENGTH:  # refused before it is parsed
-            _checked(check_url_text, fields["url"])
+            check_url_text(fields["url"])
         try:
             validate_url_syntax(fields["url"])
         except InvalidUrl as error:
-            raise ApiError(422, error=str(error)) from None
-        _checked(check_url_text, fields["url"])
+            raise Unprocessable(str(error)) from None
+        check_url_text(fields["url"])
     if fields.get("token"):
-        _checked(check_token, fields["token"])
+        check_token(fields["token"])
     if fields.get("signing_token"):
         try:
             signing_key(fields["signing_token"])
         except InvalidSigningToken as error:
-            raise ApiError(422, message={"signing_token": [str(error)]}) from None
+            raise Invalid("signing_token", str(error)) from None
     if fields.get("branch_filter_strategy") is None:
         fields.pop("branch_filter_strategy", None)
     if "enable_ssl_verification" in fields and fields["enable_ssl_verification"] is None:
@@ -413,11 +398,11 @@ def _checked_fields(
     strategy = fields.get("branch_filter_strategy") or current
     if len(fields.get("push_events_branch_filter") or "") > WILDCARD_MAX_LENGTH:  # any strategy: routing holds it
         limit = WILDCARD_MAX_LENGTH
-        raise ApiError(400, error=f"push_events_branch_filter is too long (maximum is {limit} characters)")
+        raise BadParameter(f"push_events_branch_filter is too long (maximum is {limit} characters)")
     try:
         validate_branch_filter(strategy, fields.get("push_events_branch_filter"))
     except InvalidBranchFilter as error:
-        raise ApiError(400, error=f"push_events_branch_filter {error}") from None
+        raise BadParameter(f"push_events_branch_filter {error}") from None
     if strategy is BranchFilterStrategy.ALL_BRANCHES:
         fields["push_events_branch_filter"] = None  # GitLab drops the filter of an all_branches hook
     return fields
@@ -427,7 +412,7 @@ def _check_lengths(fields: dict[str, Any]) -> None:
     """GitLab's model validations of the free-text fields: 422, as Rails words them."""
     for name, limit in MAX_LENGTHS.items():
         if len(fields.get(name) or "") > limit:
-            raise ApiError(422, message={name: [f"is too long (maximum is {limit} characters)"]})
+            raise Invalid(name, f"is too long (maximum is {limit} characters)")
 
 
 def _apply_triggers(kind: HookKind, triggers: set[str], fields: dict[str, Any]) -> set[str]:
@@ -441,17 +426,6 @@ def _apply_triggers(kind: HookKind, triggers: set[str], fields: dict[str, Any]) 
     return triggers
 
 
-def _pairs(items: list[KeyValue] | None) -> dict[str, str]:
-    return {item.key: item.value for item in items or []}
-
-
-def _checked(check: Callable[[T], T], value: T) -> T:
-    try:
-        return check(value)
-    except InvalidHookField as error:
-        raise ApiError(422, message={error.field: [error.message]}) from None
-
-
 def _secrets_kept(old: Hook, new: Hook, sent: Collection[str]) -> Hook:
     """A new destination (the URL, or its variables filled in) does not inherit the old one's token, custom headers
     and url variables, unless the request sets them too (GitLab)."""
@@ -461,14 +435,16 @@ def _secrets_kept(old: Hook, new: Hook, sent: Collection[str]) -> Hook:
     return new.model_copy(update={name: value for name, value in cleared.items() if name not in sent})
 
 
-def _scope_too_large() -> ApiError:
+def _scope_too_large() -> Invalid:
     """DynamoDB's 400 KB per item: the namespace's routing item holds every hook's branch filter."""
-    reason = "together with the namespace's other hooks' filters, exceeds the space Hookline has for them"
-    return ApiError(422, message={"push_events_branch_filter": [reason]})
+    return Invalid(
+        "push_events_branch_filter",
+        "together with the namespace's other hooks' filters, exceeds the space Hookline has for them",
+    )
 
 
 def _check_url_template(url: str, variables: dict[str, str]) -> None:
     """Every ``{key}`` in the URL needs a url variable (GitLab validates this on save)."""
     missing = missing_url_keys(url, variables)
     if missing:
-        raise ApiError(422, message={"url": [missing_keys_message(missing)]})
+        raise Invalid("url", missing_keys_message(missing))

@@ -1,0 +1,166 @@
+"""Request normalisation, as Powertools middlewares run in this order before every route (unknown routes too):
+
+1. ``body_size``: a body past 1 MB is a 413, before anything is parsed;
+2. ``authentication``: the token (``PRIVATE-TOKEN`` or ``Authorization: Bearer``) becomes the principal, or a 401;
+3. ``gitlab_parameters``: GitLab takes POST/PUT parameters as JSON, as a form, or in the query string; the routes
+   read JSON, so a form or query becomes the JSON body;
+4. ``json_guards``: a body Python's JSON parser cannot take safely (nested past recursion, numbers past ``int``'s
+   digit limit) is a 400;
+5. then Powertools' request validation (see ``hookline.api.app``).
+
+The public documentation paths (``PUBLIC_PATHS``) skip them all. Each refusal raises an error that
+``hookline.api.errors`` answers.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.types import EventHandlerInstance
+
+from hookline import settings
+from hookline.api.access import acting_as
+from hookline.api.auth import authenticate
+from hookline.api.errors import NOT_JSON, TooLarge, Unauthorized
+from hookline.domain.errors import BadParameter
+
+OPENAPI_PATH = "/api/v4/openapi.json"
+DOCS_PATH = "/api/v4/docs"
+#: The API description is public (it holds no data); every other request needs the admin token or an access token.
+PUBLIC_PATHS = frozenset({OPENAPI_PATH, DOCS_PATH})
+MAX_JSON_DEPTH = 32
+MAX_NUMBER_DIGITS = 100
+
+
+def _raw(app: EventHandlerInstance) -> Mapping[str, Any]:
+    return app.current_event.raw_event
+
+
+def _public(event: Mapping[str, Any]) -> bool:
+    return event.get("httpMethod") == "GET" and event.get("path") in PUBLIC_PATHS
+
+
+def _replace_event(app: EventHandlerInstance, event: Mapping[str, Any]) -> None:
+    """Let the rest of the chain (validation, routes) see ``event``; Powertools keeps the event on ``BaseRouter``."""
+    BaseRouter.current_event = type(app.current_event)(dict(event))
+
+
+def body_size(app: EventHandlerInstance, next_middleware: NextMiddleware) -> Response[Any]:
+    event = _raw(app)
+    limit = settings.MAX_REQUEST_BODY_BYTES * (4 / 3 if event.get("isBase64Encoded") else 1)
+    if not _public(event) and len(event.get("body") or "") > limit:
+        raise TooLarge()
+    return next_middleware(app)
+
+
+def bearer_or_private_token(headers: Mapping[str, str]) -> str:
+    lowered = {name.lower(): value for name, value in headers.items()}
+    bearer = lowered.get("authorization", "")
+    return lowered.get("private-token") or (bearer[7:].strip() if bearer.lower().startswith("bearer ") else "")
+
+
+def authentication(app: EventHandlerInstance, next_middleware: NextMiddleware) -> Response[Any]:
+    event = _raw(app)
+    if _public(event):
+        return next_middleware(app)
+    principal = authenticate(bearer_or_private_token(event.get("headers") or {}))
+    if principal is None:
+        raise Unauthorized()
+    with acting_as(principal):
+        return next_middleware(app)
+
+
+def gitlab_parameters(app: EventHandlerInstance, next_middleware: NextMiddleware) -> Response[Any]:
+    event = _raw(app)
+    if not _public(event):
+        try:
+            converted = _as_json_body(event)
+        except UnicodeDecodeError:  # a body that is not UTF-8 cannot be JSON
+            raise BadParameter(NOT_JSON) from None
+        if converted is not event:
+            _replace_event(app, converted)
+    return next_middleware(app)
+
+
+def json_guards(app: EventHandlerInstance, next_middleware: NextMiddleware) -> Response[Any]:
+    event = _raw(app)
+    if not _public(event):
+        _refuse_unsafe_json(event)
+    return next_middleware(app)
+
+
+#: In the order they run, before Powertools' request validation.
+REQUEST_MIDDLEWARES = [body_size, authentication, gitlab_parameters, json_guards]
+
+
+def _as_json_body(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The event with a form or query-string body as JSON, or ``event`` itself when there is nothing to convert."""
+    if event.get("httpMethod") not in ("POST", "PUT"):
+        return event
+    body = event.get("body")
+    if body and event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode("utf-8")
+        event = {**event, "body": body, "isBase64Encoded": False}
+    content_type = next(
+        (value for name, value in (event.get("headers") or {}).items() if name.lower() == "content-type"), ""
+    )
+    if body and content_type.startswith("application/x-www-form-urlencoded"):
+        fields = {key: values[-1] for key, values in parse_qs(body, keep_blank_values=True).items()}
+    elif not body and event.get("queryStringParameters"):
+        fields = dict(event["queryStringParameters"])
+    else:
+        return event
+    json_headers = {
+        name: value for name, value in (event.get("headers") or {}).items() if name.lower() != "content-type"
+    }
+    json_headers["Content-Type"] = "application/json"
+    return {
+        **event,
+        "headers": json_headers,
+        "multiValueHeaders": {name: [value] for name, value in json_headers.items()},
+        "body": json.dumps(fields),
+        "isBase64Encoded": False,
+    }
+
+
+class _BodyRefused(ValueError):
+    pass
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise _BodyRefused(f"a number has more than {MAX_NUMBER_DIGITS} digits")
+    return int(text)
+
+
+def _depth(value: Any, limit: int) -> int:
+    """How deep ``value`` nests (stops counting past ``limit``)."""
+    if limit <= 0 or not isinstance(value, dict | list):
+        return 0
+    inner = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(item, limit - 1) for item in inner), default=0)
+
+
+def _refuse_unsafe_json(event: Mapping[str, Any]) -> None:
+    """A POST/PUT body Python's JSON parser cannot take safely is a 400; anything else is the routes' to judge."""
+    body = event.get("body")
+    if event.get("httpMethod") not in ("POST", "PUT") or not body or event.get("isBase64Encoded"):
+        return
+    too_deep = f"it nests deeper than {MAX_JSON_DEPTH} levels"
+    try:
+        parsed = json.loads(body, parse_int=_bounded_int)
+        if _depth(parsed, MAX_JSON_DEPTH + 1) > MAX_JSON_DEPTH:
+            raise _BodyRefused(too_deep)
+    except _BodyRefused as error:
+        raise BadParameter(f"The request body is refused: {error}") from None
+    except RecursionError:
+        raise BadParameter(f"The request body is refused: {too_deep}") from None
+    except ValueError:
+        return  # not JSON: the route's validation answers it
