@@ -1,4 +1,5 @@
-"""Fan-out: find the hooks that want each event, store its payload once, queue its deliveries ten hooks a message."""
+"""Fan-out: find the hooks that want each event, apply the recursion guard, store its payload once (image URLs made
+absolute), queue its deliveries ten hooks a message."""
 
 from __future__ import annotations
 
