@@ -6,7 +6,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONPATH := functions:.
 LAYER_DIR := layers/build
 
-.PHONY: install run test test-unit test-integration test-infra test-e2e lint synth layer deploy bench chaos clean
+.PHONY: install run test test-unit test-integration test-infra test-e2e test-browser screenshots lint synth layer deploy bench chaos clean
 
 $(VENV)/.installed: pyproject.toml layers/requirements.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -31,6 +31,7 @@ run: $(VENV)/.installed
 	$(BIN)/python -m infra.local
 
 test: install layer
+	$(BIN)/python -m tests.browser.chromium
 	$(BIN)/python -m pytest tests
 
 test-unit: $(VENV)/.installed
@@ -44,6 +45,13 @@ test-infra: install layer
 
 test-e2e: $(VENV)/.installed
 	$(BIN)/python -m pytest tests/e2e
+
+test-browser: $(VENV)/.installed
+	$(BIN)/python -m tests.browser.chromium
+	$(BIN)/python -m pytest tests/browser
+
+screenshots: $(VENV)/.installed
+	HOOKLINE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/browser/test_story.py -k whole_story
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ from hookline import settings
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.adapters.hook_store import HookStore
 from hookline.adapters.http_client import HttpSender, destination_blocked
+from hookline.adapters.portal_store import PortalStore
 from hookline.adapters.tls import ClientCertificate
 from hookline.adapters.token_store import TokenStore
 from hookline.config import runtime_config
@@ -18,6 +19,7 @@ from hookline.services.access_tokens import AccessTokens
 from hookline.services.delivery import DeliverySender
 from hookline.services.fan_out import FanOut
 from hookline.services.hook_admin import HookAdmin
+from hookline.services.portal_links import PortalLinks
 
 metrics = Metrics(namespace=settings.METRICS_NAMESPACE, service=settings.SERVICE_NAME)
 
@@ -71,3 +73,8 @@ def hook_admin() -> HookAdmin:
 def access_tokens() -> AccessTokens:
     """Cheap to build (it holds table names only), so built per call: nothing to reset between local stacks."""
     return AccessTokens(TokenStore(), HookStore())
+
+
+def portal_links() -> PortalLinks:
+    """Portal links and sessions; built per call, as ``access_tokens``."""
+    return PortalLinks(PortalStore())

@@ -121,6 +121,19 @@ class Api(Construct):
                 "Clients authenticate as on GitLab, with a PRIVATE-TOKEN header that the API function checks (the "
                 "admin token lives in Secrets Manager); there are no Cognito users or IAM-signed callers to authorize.",
             )
+        # The web console: static files served by the same function on the API's origin (no CORS, one deployment).
+        integration = apigw.LambdaIntegration(self.function.function, proxy=True)
+        console = self.rest_api.root.add_resource("console")
+        console.add_method("GET", integration)
+        console.add_resource("{proxy+}").add_method("GET", integration)
+        for resource in (console, console.node.find_child("{proxy+}")):
+            for rule_id in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+                acknowledge(
+                    resource,
+                    rule_id,
+                    "The console's static page, script and stylesheet are public like any sign-in page; they hold no "
+                    "data, and every call the page makes goes to /api/v4 with the user's token.",
+                )
         acknowledge(
             self.rest_api,
             "AwsSolutions-APIG2",

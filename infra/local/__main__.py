@@ -26,6 +26,7 @@ def main() -> None:
     print(
         "\nHookline local stack is up.\n"
         f"  management API  {stack.api_url}/api/v4   (readiness: {stack.api_url}/-/readiness)\n"
+        f"  web console     {stack.api_url}/console/\n"
         f"  embedded AWS    {stack.aws_endpoint}   (moto server; export AWS_ENDPOINT_URL={stack.aws_endpoint})\n"
         f"  event bus       {settings.bus_name()}\n"
         f"  admin token     {stack.admin_token}\n"

@@ -53,6 +53,10 @@ def rest_proxy_event(method: str, raw_target: str, headers: dict[str, str], body
 
 
 def make_server(host: str, port: int, handler: Handler, ready: Callable[[], bool]) -> LoopbackHTTPServer:
+    """Requests are read and answered on many threads, but the handler runs one at a time, as in one Lambda execution
+    environment: Powertools' resolver keeps the current event and route on the app, which concurrent calls would mix."""
+    one_invocation_at_a_time = threading.Lock()
+
     class ProxyHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -70,7 +74,8 @@ def make_server(host: str, port: int, handler: Handler, ready: Callable[[], bool
                 return
             headers = {"X-Forwarded-Proto": "http", **dict(self.headers.items())}
             event = rest_proxy_event(self.command, self.path, headers, body, self.client_address[0])
-            result = handler(event, LocalContext("ApiFunction"))
+            with one_invocation_at_a_time:
+                result = handler(event, LocalContext("ApiFunction"))
             payload = result.get("body") or ""
             data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
             headers = dict(result.get("headers") or {})

@@ -34,7 +34,7 @@ def test_the_document_and_swagger_ui_are_public_and_nothing_else_is(running: Loc
         assert (answer.status_code, answer.json()) == (401, {"message": "401 Unauthorized"})
 
 
-TAGS = {"project hooks", "group hooks", "system hooks", "events", "access tokens", "namespaces"}
+TAGS = {"project hooks", "group hooks", "system hooks", "events", "access tokens", "namespaces", "portal links"}
 #: GitLab's docs' names for the path parameters.
 PATH_PARAMETERS = {"id", "hook_id", "hook_event_id", "key", "trigger", "token_id"}
 

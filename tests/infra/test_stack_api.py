@@ -1,4 +1,4 @@
-"""The REST API: ANY /api/v4/{proxy+} → API function, access logs, throttling; the admin token secret."""
+"""The REST API: ANY /api/v4/{proxy+} and GET /console/* → API function, access logs, throttling; the admin token secret."""
 
 from __future__ import annotations
 
@@ -34,20 +34,32 @@ def test_proxy_resource_under_api_v4(template: Template, resources: dict[str, An
         prefix = path(parent["Ref"]) if "Ref" in parent else ""  # the root is a GetAtt on the RestApi
         return f"{prefix}/{path_parts[logical_id]}"
 
-    assert sorted(path(logical_id) for logical_id in path_parts) == ["/api", "/api/v4", "/api/v4/{proxy+}"]
-    (proxy_id,) = (logical_id for logical_id in path_parts if path(logical_id) == "/api/v4/{proxy+}")
-    template.resource_count_is("AWS::ApiGateway::Method", 1)
-    template.has_resource_properties("AWS::ApiGateway::Method", {"HttpMethod": "ANY", "ResourceId": {"Ref": proxy_id}})
+    assert sorted(path(logical_id) for logical_id in path_parts) == [
+        "/api",
+        "/api/v4",
+        "/api/v4/{proxy+}",
+        "/console",
+        "/console/{proxy+}",
+    ]
+    ids = {path(logical_id): logical_id for logical_id in path_parts}
+    template.resource_count_is("AWS::ApiGateway::Method", 3)
+    template.has_resource_properties(
+        "AWS::ApiGateway::Method", {"HttpMethod": "ANY", "ResourceId": {"Ref": ids["/api/v4/{proxy+}"]}}
+    )
+    for console in ("/console", "/console/{proxy+}"):  # the web console's files: GET only
+        template.has_resource_properties(
+            "AWS::ApiGateway::Method", {"HttpMethod": "GET", "ResourceId": {"Ref": ids[console]}}
+        )
 
 
 def test_lambda_proxy_integration_to_the_api_function(
     stack: HooklineStack, template: Template, logical_id: Callable[[IConstruct], str]
 ) -> None:
-    (method,) = template.find_resources("AWS::ApiGateway::Method").values()
-    integration = method["Properties"]["Integration"]
-    assert integration["Type"] == "AWS_PROXY"
-    assert integration["IntegrationHttpMethod"] == "POST"
-    assert logical_id(stack.api.function.function) in str(integration["Uri"])
+    for method in template.find_resources("AWS::ApiGateway::Method").values():  # the API and the console alike
+        integration = method["Properties"]["Integration"]
+        assert integration["Type"] == "AWS_PROXY"
+        assert integration["IntegrationHttpMethod"] == "POST"
+        assert logical_id(stack.api.function.function) in str(integration["Uri"])
 
 
 def test_stage_logs_after_the_account_logging_role(template: Template, resources: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn,
 
 from hookline.api import errors
 from hookline.api.middleware import DOCS_PATH, OPENAPI_PATH, REQUEST_MIDDLEWARES
-from hookline.api.routes import access_tokens, events, hooks, namespaces
+from hookline.api.routes import access_tokens, console, events, hooks, namespaces, portal_links, stats
 
 #: Swagger UI's Authorize button offers both: GitLab takes a token in ``PRIVATE-TOKEN`` or as a bearer token.
 SECURITY_SCHEMES: dict[str, Any] = {
@@ -28,6 +28,7 @@ TAGS = [
     Tag(name="events", description="Recent events of a project or group hook (2 days), and resend."),
     Tag(name="access tokens", description="Group and project access tokens that manage hooks."),
     Tag(name="namespaces", description="The projects and groups Hookline knows."),
+    Tag(name="portal links", description="Console links scoped to one project or group, for a platform's tenants."),
 ]
 OPENAPI_INFO: dict[str, Any] = {
     "title": "Hookline",
@@ -38,7 +39,15 @@ OPENAPI_INFO: dict[str, Any] = {
     #: Either scheme, on every operation; the public documentation paths are not in the document.
     "security": [{"PRIVATE-TOKEN": []}, {"Bearer": []}],
 }
-ROUTERS = (hooks.router, events.router, access_tokens.router, namespaces.router)
+ROUTERS = (
+    hooks.router,
+    events.router,
+    access_tokens.router,
+    namespaces.router,
+    portal_links.router,
+    stats.router,
+    console.router,
+)
 
 
 def build() -> APIGatewayRestResolver:

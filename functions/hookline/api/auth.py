@@ -1,7 +1,7 @@
 """Who a request comes from.
 
 The admin token: Secrets Manager in AWS, ``HOOKLINE_ADMIN_TOKEN`` locally; only its hash is kept in memory. Any other
-token is a group or project access token, looked up by its SHA-256 (one GetItem).
+token is a group or project access token, or a portal session (``hlps-``), looked up by its SHA-256 (one GetItem).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from functools import cache
 from hookline.adapters.aws import secretsmanager
 from hookline.config import runtime_config
 from hookline.domain.access import ADMIN, Principal
-from hookline.wiring import access_tokens
+from hookline.domain.portal import SESSION_PREFIX
+from hookline.wiring import access_tokens, portal_links
 
 
 def token_hash(token: str) -> bytes:
@@ -40,4 +41,6 @@ def authenticate(token: str) -> Principal | None:
         return None
     if is_admin(token):
         return ADMIN
+    if token.startswith(SESSION_PREFIX):
+        return portal_links().authenticate(token)
     return access_tokens().authenticate(token)

@@ -8,7 +8,9 @@
    digit limit) is a 400;
 5. then Powertools' request validation (see ``hookline.api.app``).
 
-The public documentation paths (``PUBLIC_PATHS``) skip them all. Each refusal raises an error that
+The public documentation paths (``PUBLIC_PATHS``) and the console's files skip them all; the portal-link exchange
+skips authentication alone. A portal session may call only its namespace's hook routes
+(``hookline.domain.portal.portal_may_call``): anything else is a 403. Each refusal raises an error that
 ``hookline.api.errors`` answers.
 """
 
@@ -29,7 +31,10 @@ from hookline import settings
 from hookline.api.access import acting_as
 from hookline.api.auth import authenticate
 from hookline.api.errors import NOT_JSON, TooLarge, Unauthorized
-from hookline.domain.errors import BadParameter
+from hookline.api.routes.console import CONSOLE_PREFIX
+from hookline.api.routes.portal_links import EXCHANGE_PATH
+from hookline.domain.errors import BadParameter, Forbidden
+from hookline.domain.portal import portal_may_call
 
 OPENAPI_PATH = "/api/v4/openapi.json"
 DOCS_PATH = "/api/v4/docs"
@@ -44,7 +49,14 @@ def _raw(app: EventHandlerInstance) -> Mapping[str, Any]:
 
 
 def _public(event: Mapping[str, Any]) -> bool:
-    return event.get("httpMethod") == "GET" and event.get("path") in PUBLIC_PATHS
+    path = str(event.get("path"))
+    console = path == CONSOLE_PREFIX or path.startswith(f"{CONSOLE_PREFIX}/")
+    return event.get("httpMethod") == "GET" and (path in PUBLIC_PATHS or console)
+
+
+def _anonymous(event: Mapping[str, Any]) -> bool:
+    """A request that needs no token: the portal link's exchange (its code is the credential)."""
+    return event.get("httpMethod") == "POST" and event.get("path") == EXCHANGE_PATH
 
 
 def _replace_event(app: EventHandlerInstance, event: Mapping[str, Any]) -> None:
@@ -68,11 +80,13 @@ def bearer_or_private_token(headers: Mapping[str, str]) -> str:
 
 def authentication(app: EventHandlerInstance, next_middleware: NextMiddleware) -> Response[Any]:
     event = _raw(app)
-    if _public(event):
+    if _public(event) or _anonymous(event):
         return next_middleware(app)
     principal = authenticate(bearer_or_private_token(event.get("headers") or {}))
     if principal is None:
         raise Unauthorized()
+    if principal.portal and not portal_may_call(str(event.get("httpMethod")), str(event.get("path"))):
+        raise Forbidden()
     with acting_as(principal):
         return next_middleware(app)
 

@@ -5,6 +5,7 @@
 - A group token manages its group and everything below it: the groups and projects whose full path starts with the
   group's path + "/". A namespace whose path is unknown (known only by its id) cannot be proven to be below.
 - System hooks belong to the admin alone.
+- A portal session (``hookline.domain.portal``) manages its own namespace only, even a group's.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class Principal:
     keys: frozenset[str] = frozenset()  # the scope keys the namespace was known by when the token was made
     path: str | None = None  # its full path, when known
     expires_on: date | None = None
+    #: A portal session (``hookline.domain.portal``): its namespace alone, never the namespaces below it.
+    portal: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -53,8 +56,10 @@ def may_manage(principal: Principal, kind: HookKind, keys: tuple[str, ...], path
     target = normalize_path(path) if path else None
     if kind is principal.kind and (principal.keys.intersection(keys) or (target and target == principal.path)):
         return True
-    return principal.kind is HookKind.GROUP and bool(
-        principal.path and target and target.startswith(principal.path + "/")
+    return (
+        principal.kind is HookKind.GROUP
+        and not principal.portal
+        and bool(principal.path and target and target.startswith(principal.path + "/"))
     )
 
 
