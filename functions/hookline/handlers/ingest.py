@@ -12,7 +12,7 @@ from hookline.services.sqs_batch import process_sqs_batch
 from hookline.wiring import fan_out
 
 logger = Logger(service=settings.SERVICE_NAME)
-tracer = Tracer(service=settings.SERVICE_NAME)
+tracer = Tracer(service=settings.SERVICE_NAME, patch_modules=settings.TRACED_MODULES)
 runtime_config()  # a bad setting fails the cold start, naming the variable and its value
 
 
