@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from hookline import settings
@@ -60,7 +60,9 @@ from hookline.domain.samples import (
 )
 from hookline.domain.signing import InvalidSigningToken, generate_signing_token, signing_key
 from hookline.domain.url_policy import InvalidUrl, validate_url_syntax
-from hookline.services.delivery import DeliverySender
+
+if TYPE_CHECKING:  # the API builds its sender at the first hook test or resend (hookline.wiring)
+    from hookline.services.delivery import DeliverySender
 
 _PATH_SEGMENT = r"[A-Za-z0-9_.][A-Za-z0-9_.-]*"
 #: Ids are 64-bit: a larger one names nothing (and DynamoDB numbers stop at 38 digits).
