@@ -1,4 +1,5 @@
-"""The seven figures of issue 6, each a value with its target, from measurements taken in one run."""
+"""The figures, each a value with its target, from measurements taken in one run: issue 6's seven, and cold start
+(issue 13's F4) as figure 8."""
 
 from __future__ import annotations
 
@@ -209,4 +210,24 @@ def cost(fast: RunStats, slow: RunStats, event_bytes: int) -> Figure:
             "region": prices.REGION,
             "sources": list(prices.SOURCES),
         },
+    )
+
+
+def cold_start(measured: dict[str, Any]) -> Figure:
+    """Import time of each handler module (median process time minus a bare interpreter's), against its target; the
+    value is the largest share of its target any handler uses."""
+    imports, targets = measured["import_ms"], measured["targets_ms"]
+    shares = {module: imports[module] / targets[module] for module in imports}
+    value = max(shares.values())
+    short = {module: module.rsplit(".", 1)[-1] for module in imports}
+    shown = ", ".join(f"{short[m]} {imports[m]:.0f}" for m in imports)
+    return Figure(
+        8,
+        "Cold start: handler import time",
+        value,
+        "x target (worst)",
+        f"{shown} ms (bare python {measured['bare_interpreter_ms']:.0f} ms, median of {measured['runs']})",
+        " / ".join(f"{short[m]} <= {targets[m]:.0f}" for m in targets) + " ms",
+        all(share <= 1 for share in shares.values()),
+        measured,
     )

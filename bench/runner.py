@@ -1,4 +1,4 @@
-"""One bench run on one local stack: the workloads behind the seven figures, in order, with progress."""
+"""One bench run on one local stack: the workloads behind the eight figures, in order, with progress."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import engine, figures
+from bench import coldstart, engine, figures
 from bench.config import BenchConfig
 from bench.figures import Figure, RunStats
 from bench.lambdas import lambdas_process, summary_of
@@ -216,6 +216,9 @@ class Bench:
             step("figure 7: cost model")
             event_bytes = len(json.dumps(event_entry(self._project("fast"), push_payload("x", config.payload_bytes))))
             result.append(figures.cost(fast, slow, event_bytes))
+        if 8 in chosen:
+            step(f"figure 8: cold start, each handler imported in {config.coldstart_runs} fresh interpreters")
+            result.append(figures.cold_start(coldstart.measure(config.coldstart_runs)))
         step("done")
         return [figure for figure in result if figure.number in chosen]
 

@@ -56,9 +56,14 @@ class HooklineStack(Stack):
             account_logging_role=logging_role,
         )
         self.api.publish_events_to(self.ingest.bus)
-        self.monitoring = Monitoring(self, "Monitoring", queues=[self.ingest.queue, self.delivery.queue])
-
         self.functions = [self.ingest.function, self.delivery.sender, self.api.function]
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            queues=[self.ingest.queue, self.delivery.queue],
+            functions=self.functions,
+            rest_api=self.api.rest_api,
+        )
         self._client_certificate(self.node.try_get_context("client_cert_secret"))
         self.secrets_key = self._secrets_key()
         instance_url = self.node.try_get_context("instance_url") or self.api.base_url

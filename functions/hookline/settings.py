@@ -117,6 +117,9 @@ KMS_KEY_ENV = "HOOKLINE_KMS_KEY_ID"
 CLIENT_CERT_SECRET_ENV = "HOOKLINE_CLIENT_CERT_SECRET"
 METRICS_NAMESPACE = "Hookline"
 SERVICE_NAME = "hookline"
+#: What X-Ray traces inside the functions: AWS calls. Powertools' default patches every library X-Ray knows that is
+#: installed, which imports httpx in every function at cold start (and adds a subsegment per delivery POST).
+TRACED_MODULES = ("botocore",)
 #: Custom metrics the sender emits (Powertools EMF, dimension service=SERVICE_NAME); the dashboard reads the same names.
 METRIC_DELIVERIES = "Deliveries"
 METRIC_SUCCEEDED = "DeliverySucceeded"
@@ -131,6 +134,8 @@ METRIC_HOOKS_DISABLED = "HooksDisabled"
 METRIC_THROTTLED = "DeliveriesThrottled"
 #: Deliveries failed because their hook's stored item cannot be read (a corrupt item, a secret that cannot be opened).
 METRIC_HOOK_UNREADABLE = "HookUnreadable"
+#: Deliveries the recursion guard blocked at fan-out (not sent, not logged, not counted against their hooks).
+METRIC_RECURSION_BLOCKED = "DeliveriesRecursionBlocked"
 #: Overrides the GitLab release whose webhook behaviour Hookline follows (default ``domain.delivery.GITLAB_VERSION``):
 #: deliveries carry ``User-Agent: GitLab/<version>``; a value that is not a version (``19.0.0``, ``18.2.1-ee``) fails.
 GITLAB_VERSION_ENV = "HOOKLINE_GITLAB_VERSION"

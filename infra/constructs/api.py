@@ -57,6 +57,7 @@ class Api(Construct):
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
+            rest_api_name=f"{Stack.of(self).stack_name}-api",  # the ApiName dimension of its CloudWatch metrics
             description="Hookline: GitLab-compatible webhook management API",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # CDK retains the role and the account setting with the stack: other APIs may rely on them by then.

@@ -55,6 +55,7 @@ class HooklineFunction(Construct):
         environment: Mapping[str, str],
     ) -> None:
         super().__init__(scope, spec.logical_id)
+        self.spec = spec
         self.role = iam.Role(
             self,
             "Role",

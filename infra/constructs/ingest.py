@@ -77,7 +77,8 @@ class Ingest(Construct):
         role = self.function.role
         # UpdateItem: ingest records the namespace aliases it learns on routing items.
         storage.hooks_table.grant(role, *KEY_READS, UPDATE_ITEM)
-        storage.deliveries_table.grant(role, *WRITE_ITEMS)
+        # Reads: the recursion chains an ingest batch's events join (written back with conditional puts).
+        storage.deliveries_table.grant(role, *KEY_READS, *WRITE_ITEMS)
         delivery_queue.grant_send_messages(role)
         self.queue.dlq.grant_send_messages(role)
         self.queue.subscribe(self.function.function)

@@ -1,8 +1,16 @@
-"""Monitoring: a dashboard of delivery health and queue backlogs, and alarms (to an SNS topic) on DLQs and queue age."""
+"""Monitoring: a dashboard and alarms (to an SNS topic) on DLQs, queue age, hooks that cannot be read, the delivery
+failure rate, each function's errors, throttles and duration, and the API's 5xx answers and latency.
+
+The function and API alarms and their widgets come from cdk-monitoring-constructs (its Lambda and API Gateway
+monitorings, with its default alarm names, `<stack>-<function>-…`); the queue and delivery alarms read Hookline's own
+queues and custom metrics and are written here.
+"""
 
 from __future__ import annotations
 
+import cdk_monitoring_constructs as monitoring
 from aws_cdk import Duration, Stack
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_sns as sns
@@ -10,6 +18,7 @@ from constructs import Construct
 
 from hookline import settings
 from hookline.settings import DELIVERY_QUEUE, INGEST_QUEUE, METRICS_NAMESPACE, SERVICE_NAME
+from infra.constructs.function import HooklineFunction
 from infra.constructs.queue import WorkQueue
 
 PERIOD = Duration.minutes(5)
@@ -24,6 +33,18 @@ DELIVERY_LATENCY = settings.METRIC_LATENCY
 #: also holds deliveries for disabled hooks (hidden up to 12 h at a time, up to 24 h in all), so it gets more room.
 MAX_AGE = {INGEST_QUEUE: Duration.minutes(5), DELIVERY_QUEUE: Duration.hours(26)}
 DEFAULT_MAX_AGE = Duration.minutes(15)
+
+#: A function's p99 duration above this share of its timeout (settings' FunctionSpec) means it is about to time out.
+DURATION_TIMEOUT_PERCENT = 80
+#: The API's p99 latency (API Gateway's `Latency`, request in to answer out) that pages: a cold start is about 1 s,
+#: a warm request tens of milliseconds; 5 s over three periods means the API is slow for everyone.
+API_LATENCY_P99 = Duration.seconds(5)
+#: Share of deliveries that failed (4xx, 5xx, internal errors) over three periods that pages, when at least
+#: FAILURE_RATE_MIN_DELIVERIES were sent in the period (a single failure among three deliveries is a receiver's matter).
+FAILURE_RATE_PERCENT = 25
+FAILURE_RATE_MIN_DELIVERIES = 20
+#: The key cdk-monitoring-constructs names each alarm with (its "disambiguator").
+SEVERITY = "Critical"
 
 
 def _metric(name: str, statistic: str = "Sum", label: str | None = None) -> cloudwatch.Metric:
@@ -40,12 +61,20 @@ def _metric(name: str, statistic: str = "Sum", label: str | None = None) -> clou
 class Monitoring(Construct):
     """Dashboard + alarms for the given work queues; alarms notify self.topic."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, queues: list[WorkQueue]) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        queues: list[WorkQueue],
+        functions: list[HooklineFunction],
+        rest_api: apigw.RestApi,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "AlarmTopic", display_name="Hookline alarms", enforce_ssl=True)
         action = cloudwatch_actions.SnsAction(self.topic)
 
-        self.alarms: list[cloudwatch.Alarm] = []
+        self.alarms: list[cloudwatch.AlarmBase] = []
         for work_queue in queues:
             name = work_queue.spec.logical_id
             dlq_depth = work_queue.dlq.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum")
@@ -90,6 +119,26 @@ class Monitoring(Construct):
         unreadable.add_alarm_action(action)
         unreadable.add_ok_action(action)
         self.alarms.append(unreadable)
+
+        failure_rate = self._delivery_failure_rate().create_alarm(
+            self,
+            "DeliveryFailureRate",
+            alarm_description=f"More than {FAILURE_RATE_PERCENT}% of deliveries failed (4xx, 5xx or internal error) "
+            f"in three periods of {PERIOD.to_human_string()} with at least {FAILURE_RATE_MIN_DELIVERIES} deliveries "
+            "each: many receivers are failing at once, or Hookline cannot reach them (DNS, egress, TLS). The "
+            "dashboard's 'Deliveries' graph shows which kind.",
+            threshold=FAILURE_RATE_PERCENT,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=3,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        failure_rate.add_alarm_action(action)
+        failure_rate.add_ok_action(action)
+        self.alarms.append(failure_rate)
+
+        self.segments = self._functions_and_api(functions, rest_api)
+        for segment in self.segments:
+            self.alarms.extend(created.alarm for created in segment.created_alarms())
 
         success_rate = cloudwatch.MathExpression(
             expression="100 * succeeded / deliveries",
@@ -158,4 +207,84 @@ class Monitoring(Construct):
                 width=12,
             ),
         )
+        for segment in self.segments:
+            self.dashboard.add_widgets(*segment.summary_widgets())
         self.dashboard.add_widgets(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24))
+
+    @staticmethod
+    def _delivery_failure_rate() -> cloudwatch.MathExpression:
+        """Failed ÷ all deliveries in %, from the counts the sender publishes once per batch (a zero count is not
+        published, hence FILL); 0 below FAILURE_RATE_MIN_DELIVERIES deliveries."""
+        failed = {f"failed{i}": _metric(name) for i, name in enumerate(DELIVERY_FAILED)}
+        total_failed = " + ".join(f"FILL({name}, 0)" for name in failed)
+        return cloudwatch.MathExpression(
+            expression=f"IF(deliveries >= {FAILURE_RATE_MIN_DELIVERIES}, 100 * ({total_failed}) / deliveries, 0)",
+            using_metrics={"deliveries": _metric(DELIVERIES), **failed},
+            label="Delivery failure rate (%)",
+            period=PERIOD,
+        )
+
+    def _functions_and_api(
+        self, functions: list[HooklineFunction], rest_api: apigw.RestApi
+    ) -> list[monitoring.Monitoring]:
+        """Errors, throttles and p99 duration near the timeout of each function; the API's 5xx and p99 latency."""
+        topic_action = monitoring.SnsAlarmActionStrategy(on_alarm_topic=self.topic, on_ok_topic=self.topic)
+        facade = monitoring.MonitoringFacade(
+            self,
+            "Facade",
+            alarm_factory_defaults=monitoring.AlarmFactoryDefaults(
+                alarm_name_prefix=Stack.of(self).stack_name,
+                actions_enabled=True,
+                action=topic_action,
+                datapoints_to_alarm=1,
+                evaluation_periods=1,
+            ),
+            metric_factory_defaults=monitoring.MetricFactoryDefaults(period=PERIOD),
+            # The widgets go on this construct's dashboard: no dashboards of the library's own (each costs $3/month).
+            dashboard_factory=monitoring.DefaultDashboardFactory(
+                self,
+                "Dashboards",
+                dashboard_name_prefix=Stack.of(self).stack_name,
+                create_dashboard=False,
+                create_summary_dashboard=False,
+                create_alarm_dashboard=False,
+            ),
+        )
+        none_allowed = {SEVERITY: monitoring.ErrorCountThreshold(max_error_count=0)}
+        segments: list[monitoring.Monitoring] = []
+        for function in functions:
+            segments.append(
+                monitoring.LambdaFunctionMonitoring(
+                    facade,
+                    lambda_function=function.function,
+                    alarm_friendly_name=function.spec.logical_id,
+                    human_readable_name=function.spec.logical_id,
+                    add_fault_count_alarm=none_allowed,
+                    add_throttles_count_alarm=none_allowed,
+                    add_latency_p99_alarm={
+                        SEVERITY: monitoring.LatencyTimeoutPercentageThreshold(
+                            max_latency_percentage_of_timeout=DURATION_TIMEOUT_PERCENT,
+                            datapoints_to_alarm=3,
+                            evaluation_periods=3,
+                        )
+                    },
+                )
+            )
+        segments.append(
+            monitoring.ApiGatewayMonitoring(
+                facade,
+                api=rest_api,
+                api_stage=rest_api.deployment_stage.stage_name,
+                alarm_friendly_name="Api",
+                human_readable_name="Management API (/api/v4)",
+                add5_xx_fault_count_alarm=none_allowed,
+                add_latency_p99_alarm={
+                    SEVERITY: monitoring.LatencyThreshold(
+                        max_latency=API_LATENCY_P99, datapoints_to_alarm=3, evaluation_periods=3
+                    )
+                },
+            )
+        )
+        for segment in segments:
+            facade.add_segment(segment)
+        return segments

@@ -99,13 +99,18 @@ class Bulkhead:
         """One push per project in one ingest batch, then sender batches until the delivery queue is quiet.
 
         ``hostile_message``: a raw ingest message (a producer's) sent in the same batch, besides both pushes."""
+        self.deliver(
+            [
+                json.dumps(envelope(self.hostile_project, hostile_payload or push_payload(self.hostile_project, ref))),
+                json.dumps(envelope(self.other_project, push_payload(self.other_project))),
+                *([hostile_message] if hostile_message is not None else []),
+            ]
+        )
+
+    def deliver(self, bodies: list[str]) -> None:
+        """These ingest messages in one ingest batch (ten at most), then sender batches until the queue is quiet."""
         sqs = self.stack.client("sqs")
         ingest_url = self.stack.environment[settings.INGEST_QUEUE.env_var]
-        bodies = [
-            json.dumps(envelope(self.hostile_project, hostile_payload or push_payload(self.hostile_project, ref))),
-            json.dumps(envelope(self.other_project, push_payload(self.other_project))),
-            *([hostile_message] if hostile_message is not None else []),
-        ]
         sqs.send_message_batch(
             QueueUrl=ingest_url,
             Entries=[{"Id": str(index), "MessageBody": body} for index, body in enumerate(bodies)],

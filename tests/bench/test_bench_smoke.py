@@ -19,12 +19,12 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
 
     saved = json.loads(path.read_text())
     assert path.parent == tmp_path and path.suffix == ".json"
-    assert [figure["number"] for figure in saved["figures"]] == [1, 2, 3, 4, 5, 6, 7]
+    assert [figure["number"] for figure in saved["figures"]] == [1, 2, 3, 4, 5, 6, 7, 8]
     for figure in saved["figures"]:
         assert isinstance(figure["value"], int | float) and math.isfinite(figure["value"]), figure
         assert figure["value"] > 0 and isinstance(figure["passed"], bool) and figure["target"], figure
     assert any("figure 5" in message for message in messages) and messages[-1].endswith("done")
-    assert len(table(saved["figures"]).splitlines()) == 9
+    assert len(table(saved["figures"]).splitlines()) == 10
 
     figures = {figure["number"]: figure for figure in saved["figures"]}
     requests = figures[1]["details"]
@@ -47,3 +47,25 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
     assert round(latency["ingest_mean_batch"] * latency["ingest_invocations"]) == latency["events"]
     assert figures[6]["passed"], figures[6]["shown"]  # routing reads stay flat however many hooks match
     assert set(figures[7]["details"]["per_million_by_part"]) >= {"sqs", "dynamodb_writes", "lambda_duration"}
+    cold = figures[8]["details"]  # each handler imported in a fresh interpreter, against a bare one
+    assert set(cold["import_ms"]) == {"hookline.handlers.ingest", "hookline.handlers.sender", "hookline.handlers.api"}
+    assert cold["targets_ms"] == {
+        "hookline.handlers.ingest": 250.0,
+        "hookline.handlers.sender": 250.0,
+        "hookline.handlers.api": 350.0,
+    }
+    assert all(len(samples) == SMOKE.coldstart_runs for samples in cold["samples_ms"].values())
+    assert all(ms > 0 for ms in cold["import_ms"].values()) and cold["bare_interpreter_ms"] > 0
+
+
+def test_cold_start_runs_with_tracing_on_as_deployed() -> None:
+    from bench.coldstart import HANDLERS, lambda_environment
+
+    for spec, _ in HANDLERS.values():
+        environment = lambda_environment(spec, {"POWERTOOLS_TRACE_DISABLED": "true", "HOOKLINE_ADMIN_TOKEN": "x"})
+        assert "POWERTOOLS_TRACE_DISABLED" not in environment and "HOOKLINE_ADMIN_TOKEN" not in environment
+        # Powertools' Tracer is on in Lambda (by AWS_LAMBDA_FUNCTION_NAME), and the X-Ray SDK takes Lambda's path
+        assert environment["AWS_LAMBDA_FUNCTION_NAME"] == spec.logical_id and environment["LAMBDA_TASK_ROOT"]
+    assert {module: spec.handler.rsplit(".", 1)[0] for module, (spec, _) in HANDLERS.items()} == {
+        module: module for module in HANDLERS
+    }

@@ -1,10 +1,14 @@
 """Event payloads and delivery logs in DynamoDB, compressed, each with a TTL.
 
 Items of the deliveries table:
-- ``EVENT#<uuid>`` / ``PAYLOAD``: an event's payload, stored once however many hooks it goes to.
+- ``EVENT#<uuid>`` / ``PAYLOAD``: an event's payload, stored once however many hooks it goes to; with the chain the
+  event starts, when it starts one (its tenant and the hooks it calls: the recursion guard's).
 - ``HOOK#<id>`` / ``PARKED#<ms>#<key>``: a delivery that ended without success (the hook was disabled for good, or
   the delivery expired or ran out of retries), kept 14 days so ``recover`` can queue it again. It carries its event's
   payload when the task refers to the stored one, so it never outlives what it sends.
+- ``CHAIN#<tenant>#<uuid>`` / ``CHAIN``: the hooks a webhook chain called (the recursion guard), at most 100, each
+  with the event that called it, written by the first event that joins the chain; forgotten 30 minutes after the
+  chain's last call.
 - ``HOOK#<id>`` / ``LOG#<base>#<random>``: up to ten attempts of one hook made by one sender batch, log ids
   ``base + 0 ..``, as one zlib-compressed blob, with their statuses beside it for the "Recent events" filter. A
   request body is the event's payload unless a template made it different. One item (one write unit, usually) for
@@ -24,11 +28,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hookline import settings
-from hookline.adapters.aws import BatchRead, batch_get, batch_write, dynamodb, read, to_item
-from hookline.domain.delivery import DeliveryLog, DeliveryTask, log_id_for
+from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
 
+from hookline import settings
+from hookline.adapters.aws import BatchRead, batch_get, batch_write, dynamodb, from_item, read, to_item
+from hookline.domain.delivery import DeliveryLog, DeliveryTask, log_id_for
+from hookline.domain.recursion import CHAIN_TTL, Chain, ChainKey, ChainRoot, joined_chain
+
+logger = Logger(service=settings.SERVICE_NAME)
 _TABLE = settings.DELIVERIES_TABLE
+#: The version of a chain item that cannot be read: the next write replaces it whatever it holds.
+UNREADABLE_CHAIN = -1
 _TTL = _TABLE.ttl_attribute or "expires_at"
 PARKED_TTL_SECONDS = 14 * 24 * 3600
 Item = dict[str, Any]
@@ -102,8 +113,11 @@ class DeliveryStore:
         self.table_name = table_name or _TABLE.name
 
     # --- payloads --------------------------------------------------------------------------------------------
-    def payload_item(self, event_uuid: str, event_name: str, body: str, now: datetime) -> dict[str, Any]:
-        """An event's payload item; PayloadTooLarge when even compressed it would not fit an item."""
+    def payload_item(
+        self, event_uuid: str, event_name: str, body: str, now: datetime, chain: ChainRoot | None = None
+    ) -> dict[str, Any]:
+        """An event's payload item (with the chain it starts); PayloadTooLarge when even compressed it would not fit
+        an item."""
         compressed = zlib.compress(body.encode(), 6)
         if len(compressed) > PAYLOAD_BLOB_LIMIT:
             raise PayloadTooLarge(f"the payload is too large to store ({len(compressed)} bytes compressed)")
@@ -115,6 +129,8 @@ class DeliveryStore:
                     "body": compressed,
                     "created_at": now.isoformat(),
                     _TTL: _epoch(now + timedelta(seconds=settings.PAYLOAD_TTL_SECONDS)),
+                    "chain_tenant": chain.tenant if chain else None,
+                    "chain_hooks": list(chain.hook_ids) if chain else None,
                 }
             ),
         }
@@ -257,6 +273,61 @@ class DeliveryStore:
     def delete_items(self, keys: list[dict[str, Any]]) -> None:
         batch_write(self.table_name, [{"DeleteRequest": {"Key": key}} for key in keys])
 
+    # --- recursion chains ------------------------------------------------------------------------------------
+    def chain_item(self, key: ChainKey, calls: dict[int, str], version: int, now: datetime) -> dict[str, Any]:
+        return _chain_key(key) | to_item(
+            {
+                "tenant": key.tenant,
+                "uuid": key.uuid,
+                "calls": {str(hook_id): event_uuid for hook_id, event_uuid in calls.items()},
+                "version": version,
+                _TTL: _epoch(now + CHAIN_TTL),
+            }
+        )
+
+    def get_chains(self, keys: Iterable[ChainKey], now: datetime) -> dict[ChainKey, Chain]:
+        """The chains these keys name as events that join them see them (one strongly consistent BatchGetItem for
+        the chain items and the payload items of the events that started them): as stored, else as started."""
+        wanted = list(dict.fromkeys(keys))
+        stored: dict[ChainKey, Chain] = {}
+        roots: dict[str, tuple[ChainRoot, bool]] = {}
+        requested = [_chain_key(key) for key in wanted] + [payload_key(uuid) for uuid in {key.uuid for key in wanted}]
+        for item in batch_get(self.table_name, requested, consistent=True):
+            values = from_item(item)
+            if values[_TABLE.sort_key] != "PAYLOAD":
+                stored[ChainKey(str(values.get("tenant")), str(values.get("uuid")))] = _stored_chain(values, now)
+            elif (started := _chain_root(values, now)) is not None:
+                roots[values[_TABLE.partition_key].removeprefix("EVENT#")] = started
+        chains = {}
+        for key in wanted:
+            root, fresh = roots.get(key.uuid) or (None, False)
+            chains[key] = joined_chain(stored.get(key), root, key, fresh)
+        return chains
+
+    def put_chain(self, key: ChainKey, calls: dict[int, str], expected_version: int, now: datetime) -> bool:
+        """Store a chain's calls if it is still at ``expected_version`` (0: not stored); False when another writer
+        changed it first."""
+        condition: dict[str, Any] = {}
+        if expected_version == 0:
+            condition = {
+                "ConditionExpression": "attribute_not_exists(#pk)",
+                "ExpressionAttributeNames": {"#pk": _TABLE.partition_key},
+            }
+        elif expected_version != UNREADABLE_CHAIN:
+            condition = {
+                "ConditionExpression": "#v = :v",
+                "ExpressionAttributeNames": {"#v": "version"},
+                "ExpressionAttributeValues": to_item({":v": expected_version}),
+            }
+        version = max(expected_version, 0) + 1
+        try:
+            dynamodb().put_item(TableName=self.table_name, Item=self.chain_item(key, calls, version, now), **condition)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     # --- counters --------------------------------------------------------------------------------------------
     def count_in_window(self, name: str, window_start: int, window_seconds: int = 60, by: int = 1) -> int:
         """Add ``by`` to a fixed-window counter and return its new value (one UpdateItem; the item expires)."""
@@ -269,6 +340,31 @@ class DeliveryStore:
             ReturnValues="UPDATED_NEW",
         )
         return int(answer["Attributes"]["count"]["N"])
+
+
+def _chain_key(key: ChainKey) -> dict[str, Any]:
+    return to_item({_TABLE.partition_key: f"CHAIN#{key.tenant}#{key.uuid}", _TABLE.sort_key: "CHAIN"})
+
+
+def _stored_chain(values: dict[str, Any], now: datetime) -> Chain:
+    """A chain item as stored (no calls once expired; TTL deletion lags); one that cannot be read is replaced."""
+    try:
+        calls = {int(hook_id): str(caller) for hook_id, caller in dict(values.get("calls") or {}).items()}
+        return Chain({} if int(values[_TTL]) <= _epoch(now) else calls, int(values["version"]))
+    except (KeyError, TypeError, ValueError):
+        logger.warning("Unreadable recursion chain item; it is replaced", extra={"key": values[_TABLE.partition_key]})
+        return Chain({}, UNREADABLE_CHAIN)
+
+
+def _chain_root(values: dict[str, Any], now: datetime) -> tuple[ChainRoot, bool] | None:
+    """The chain a payload item's event started, and whether it is still remembered (``CHAIN_TTL``)."""
+    if "chain_tenant" not in values:
+        return None
+    try:
+        root = ChainRoot(str(values["chain_tenant"]), tuple(int(hook_id) for hook_id in values["chain_hooks"]))
+        return root, datetime.fromisoformat(values["created_at"]) + CHAIN_TTL > now
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _parked_payload(item: dict[str, Any]) -> tuple[str, bytes]:

@@ -296,6 +296,17 @@ class MessageOut(BaseModel):
     message: str
 
 
+class SystemHookTestOut(BaseModel):
+    """What a system hook test sends and answers: GitLab's fixed ``project_create`` sample."""
+
+    event_name: str
+    name: str
+    path: str
+    project_id: int
+    owner_name: str
+    owner_email: str
+
+
 class SigningTokenOut(BaseModel):
     """The new signing token, shown this once."""
 

@@ -78,10 +78,16 @@ class DeliveryTask(BaseModel):
     attempt: int = Field(default=1, ge=1, le=MAX_ATTEMPT)
     queued_at: AwareDatetime
     not_before: AwareDatetime | None = None
+    chain_uuid: EventUuid | None = None  # the chain's X-Gitlab-Event-UUID, when the event joined one
 
     @property
     def log_trigger(self) -> str:
         return EVENT_TYPES_BY_NAME[self.event_name].log_trigger
+
+    @property
+    def gitlab_event_uuid(self) -> str:
+        """``X-Gitlab-Event-UUID``: the chain's UUID, or the event's own when it started its chain."""
+        return self.chain_uuid or self.event_uuid
 
 
 class EventDeliveries(BaseModel):
@@ -95,6 +101,7 @@ class EventDeliveries(BaseModel):
     event_name: EventName
     body: str | None = None
     queued_at: AwareDatetime
+    chain_uuid: EventUuid | None = None
 
     def tasks(self) -> list[DeliveryTask]:
         shared = self.model_dump(exclude={"hook_ids"})
@@ -260,7 +267,7 @@ def delivery_headers(hook: Hook, task: DeliveryTask, context: RequestContext, ti
         "X-Gitlab-Event": header_event_name(hook.kind, event),
         "X-Gitlab-Webhook-UUID": str(uuid.uuid4()),
         "X-Gitlab-Instance": context.instance_url,
-        "X-Gitlab-Event-UUID": task.event_uuid,
+        "X-Gitlab-Event-UUID": task.gitlab_event_uuid,
         "webhook-id": task.idempotency_key,
         "webhook-timestamp": str(timestamp),
     }

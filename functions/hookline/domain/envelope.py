@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from hookline.domain.events import EVENT_TYPES_BY_NAME, EventType, HookKind
 from hookline.domain.hooks import SYSTEM_SCOPE, ancestor_paths, namespace_key, normalize_path
+from hookline.domain.recursion import is_uuid
 
 
 class InvalidEvent(ValueError):
@@ -19,6 +20,8 @@ MAX_NESTING = 20
 #: A path becomes part of DynamoDB keys (2 KB at most): bounded in bytes, with room for the key's prefix.
 MAX_PATH_BYTES = 1024
 MAX_EVENT_ID_LENGTH = 128
+#: The optional ``detail`` field naming the webhook request that caused the event (GitLab's recursion guard).
+CHAIN_FIELD = "gitlab_event_uuid"
 
 
 class NamespaceRef(BaseModel):
@@ -89,10 +92,12 @@ class IncomingEvent(BaseModel):
     event_type: EventType
     scope: Scope
     payload: dict[str, Any]
+    chain_uuid: str | None = None  # the X-Gitlab-Event-UUID of the request that caused it, if a producer passed one
 
 
 def parse_event(event_uuid: str, detail_type: str, detail: Any) -> IncomingEvent:
-    """Read the contract: ``{"scope": {...}, "payload": {...}}``, or a bare GitLab payload with a ``project``."""
+    """Read the contract: ``{"scope": {...}, "payload": {...}, "gitlab_event_uuid": optional}``, or a bare GitLab
+    payload with a ``project``."""
     if len(event_uuid) > MAX_EVENT_ID_LENGTH:
         raise InvalidEvent(f"the event's id is longer than {MAX_EVENT_ID_LENGTH} characters")
     event_type = EVENT_TYPES_BY_NAME.get(detail_type)
@@ -100,6 +105,11 @@ def parse_event(event_uuid: str, detail_type: str, detail: Any) -> IncomingEvent
         raise InvalidEvent(f"unknown detail-type {detail_type!r}: expected a GitLab event name such as 'Push Hook'")
     if not isinstance(detail, dict):
         raise InvalidEvent("detail must be a JSON object")
+    chain_uuid = detail.get(CHAIN_FIELD) if "scope" in detail else None
+    if chain_uuid is not None and not is_uuid(chain_uuid):
+        raise InvalidEvent(
+            f"detail.{CHAIN_FIELD} must be a UUID (the X-Gitlab-Event-UUID of the request that caused it)"
+        )
     try:
         if "scope" in detail:
             payload = detail.get("payload")
@@ -116,4 +126,10 @@ def parse_event(event_uuid: str, detail_type: str, detail: Any) -> IncomingEvent
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "scope"
         raise InvalidEvent(f"detail.scope is invalid: {where}: {first['msg']}") from None
-    return IncomingEvent(event_uuid=event_uuid, event_type=event_type, scope=scope, payload=payload)
+    return IncomingEvent(
+        event_uuid=event_uuid,
+        event_type=event_type,
+        scope=scope,
+        payload=payload,
+        chain_uuid=chain_uuid.lower() if chain_uuid else None,
+    )

@@ -11,7 +11,7 @@ from hookline.api.app import app
 from hookline.config import runtime_config
 
 logger = Logger(service=settings.SERVICE_NAME)
-tracer = Tracer(service=settings.SERVICE_NAME)
+tracer = Tracer(service=settings.SERVICE_NAME, patch_modules=settings.TRACED_MODULES)
 runtime_config()  # a bad setting fails the cold start, naming the variable and its value
 
 

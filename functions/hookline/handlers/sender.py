@@ -8,11 +8,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hookline import settings
 from hookline.config import runtime_config
+from hookline.services.delivery import DeliverySender  # loaded at init, with httpx: every invocation needs them
 from hookline.services.sqs_batch import process_sqs_batch
 from hookline.wiring import delivery_sender, metrics
 
 logger = Logger(service=settings.SERVICE_NAME)
-tracer = Tracer(service=settings.SERVICE_NAME)
+tracer = Tracer(service=settings.SERVICE_NAME, patch_modules=settings.TRACED_MODULES)
 runtime_config()  # a bad setting fails the cold start, naming the variable and its value
 
 
@@ -20,5 +21,5 @@ runtime_config()  # a bad setting fails the cold start, naming the variable and 
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    service = delivery_sender()
+    service: DeliverySender = delivery_sender()
     return process_sqs_batch(event, context, service.parse_record, service.deliver_messages)

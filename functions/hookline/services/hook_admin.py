@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from hookline import settings
@@ -52,10 +52,21 @@ from hookline.domain.hooks import (
     namespace_key,
     normalize_path,
 )
-from hookline.domain.samples import TRIGGER_EVENTS, sample_payload
+from hookline.domain.recursion import is_uuid
+from hookline.domain.samples import (
+    NOT_TESTABLE,
+    SYSTEM_HOOK_TEST_EVENT,
+    SYSTEM_HOOK_TEST_SAMPLE,
+    TESTABLE_TRIGGERS,
+    TRIGGER_EVENTS,
+    sample_payload,
+    sample_project,
+)
 from hookline.domain.signing import InvalidSigningToken, generate_signing_token, signing_key
 from hookline.domain.url_policy import InvalidUrl, validate_url_syntax
-from hookline.services.delivery import DeliverySender
+
+if TYPE_CHECKING:  # the API builds its sender at the first hook test or resend (hookline.wiring)
+    from hookline.services.delivery import DeliverySender
 
 _PATH_SEGMENT = r"[A-Za-z0-9_.][A-Za-z0-9_.-]*"
 #: Ids are 64-bit: a larger one names nothing (and DynamoDB numbers stop at 38 digits).
@@ -289,6 +300,7 @@ class HookAdmin:
             idempotency_key=log["idempotency_key"],
             body=log.get("request_data"),
             queued_at=now,
+            chain_uuid=_logged_chain(log),
         )
         result = self.sender.send_resend(hook, task)
         if result.status_code is None:
@@ -309,26 +321,44 @@ class HookAdmin:
 
     # --- test and recover ------------------------------------------------------------------------------------
     def test(self, namespace: Namespace, hook_id: int, trigger: str) -> DeliveryResult:
-        """Send a sample event now, even to a disabled hook; a 2xx re-enables it. Anything else is a 422."""
+        """Send GitLab's sample for ``trigger`` now, even to a disabled hook; a 2xx re-enables it. Anything else is
+        a 422, and so is a trigger GitLab cannot test."""
         hook = self.get(namespace, hook_id)
         if trigger not in TRIGGERS_BY_KIND[hook.kind]:
             raise BadParameter("trigger does not have a valid value")
         now = self.clock()
         self._limit_manual_sends(hook, now)
-        event_uuid = str(uuid.uuid4())
-        task = DeliveryTask(
-            hook_id=hook.id,
-            event_uuid=event_uuid,
-            event_name=TRIGGER_EVENTS[trigger].name,
-            idempotency_key=idempotency_key(event_uuid, hook.id),
-            body=json.dumps(sample_payload(hook, trigger, now), separators=(",", ":")),
-            queued_at=now,
-        )
-        result = self.sender.send_test(hook, task)
+        if trigger not in TESTABLE_TRIGGERS[hook.kind]:
+            raise Refused(NOT_TESTABLE)
+        project = sample_project(hook.kind, namespace.id or hook.namespace_id, namespace.path or hook.namespace_path)
+        sample = sample_payload(trigger, project, self.sender.context.instance_url, now)
+        result = self.sender.send_test(hook, self._sample_task(hook, TRIGGER_EVENTS[trigger].name, sample, now))
         if result.status_code is None or not 200 <= result.status_code < 300:
             reason = result.internal_error or f"the receiver answered {result.status_code}"
             raise Refused(f"Hook execution failed: {reason}")
         return result
+
+    def test_system(self, namespace: Namespace, hook_id: int) -> dict[str, Any]:
+        """GitLab's system hook test: its fixed ``project_create`` sample, sent now; the sample is the answer,
+        whatever the receiver says."""
+        hook = self.get(namespace, hook_id)
+        now = self.clock()
+        self._limit_manual_sends(hook, now)
+        sample = dict(SYSTEM_HOOK_TEST_SAMPLE)
+        self.sender.send_test(hook, self._sample_task(hook, SYSTEM_HOOK_TEST_EVENT, sample, now))
+        return sample
+
+    @staticmethod
+    def _sample_task(hook: Hook, event_name: str, sample: dict[str, Any], now: datetime) -> DeliveryTask:
+        event_uuid = str(uuid.uuid4())
+        return DeliveryTask(
+            hook_id=hook.id,
+            event_uuid=event_uuid,
+            event_name=event_name,
+            idempotency_key=idempotency_key(event_uuid, hook.id),
+            body=json.dumps(sample, separators=(",", ":")),
+            queued_at=now,
+        )
 
     def recover(self, namespace: Namespace, hook_id: int, since: datetime, until: datetime | None) -> dict[str, int]:
         """Queue a hook's parked deliveries (parked in [since, until]) again, up to RECOVER_LIMIT per call."""
@@ -349,6 +379,12 @@ class HookAdmin:
         )
         self.deliveries.delete_items([key for key, _, _ in chosen])
         return {"recovered": len(chosen), "remaining": len(parked) - len(chosen)}
+
+
+def _logged_chain(log: dict[str, Any]) -> str | None:
+    """The chain UUID a logged delivery carried, when it was not its event's own."""
+    sent = (log.get("request_headers") or {}).get("X-Gitlab-Event-UUID")
+    return sent if isinstance(sent, str) and sent != log["event_uuid"] and is_uuid(sent) else None
 
 
 def _checked_fields(

@@ -18,6 +18,7 @@ from hookline.api.models import (
     RecoveredOut,
     RecoverRequest,
     SigningTokenOut,
+    SystemHookTestOut,
     hook_fields,
     hook_out,
 )
@@ -75,8 +76,7 @@ def test_hook(namespace: Namespace, hook_id: HookId, trigger: Trigger) -> Respon
 
 
 def test_system_hook(namespace: Namespace, hook_id: HookId) -> Response[Any]:
-    hook_admin().test(namespace, hook_id, "push_events")
-    return json_response(201, {"message": "201 Created"})
+    return json_response(201, hook_admin().test_system(namespace, hook_id))
 
 
 def rotate_signing_token(namespace: Namespace, hook_id: HookId) -> Response[Any]:
@@ -133,8 +133,9 @@ register(
     [
         Operation(
             "POST", "/<hook_id>/test/<trigger>", test_hook, "test_{kind}_hook", "Trigger a test {kind} hook",
-            "Send a sample event of `trigger` now, even to a disabled hook; a 2xx re-enables it. Anything else is a "
-            "422 with the reason. 5 tests and resends a minute per hook, then 429.",
+            "Send GitLab's test data for `trigger` (its documented payload, about the hook's project) now, even to a "
+            "disabled hook; a 2xx re-enables it. Anything else is a 422 with the reason, and so is a trigger GitLab "
+            "cannot test (`Testing not available for this hook`). 5 tests and resends a minute per hook, then 429.",
             lambda scope: answers(201, 429, model=MessageOut),
         ),
         Operation(
@@ -157,8 +158,9 @@ register(
     [
         Operation(
             "POST", "/<hook_id>", test_system_hook, "test_system_hook", "Test a system hook",
-            "Send GitLab's system hook test event now; a 2xx answers 201, anything else a 422 with the reason.",
-            lambda scope: answers(201, 403, 429, model=MessageOut),
+            "Send GitLab's fixed system hook test data (a `project_create` event) now, and answer with it, whatever "
+            "the receiver says.",
+            lambda scope: answers(201, 403, 429, model=SystemHookTestOut),
         ),
     ],
 )  # fmt: skip
