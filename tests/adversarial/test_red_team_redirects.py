@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 from collections.abc import Iterator
 
 import pytest
@@ -35,3 +36,12 @@ def test_a_cookie_one_receiver_sets_never_rides_on_another_tenants_delivery(rece
 
     asyncio.run(both())
     assert [request.headers.get("cookie") for request in receiver.requests] == [None, None, None]
+
+
+@pytest.mark.parametrize("encoding", ["GZIP", "Gzip", " gzip "])
+def test_a_content_coding_is_case_insensitive(receiver: Receiver, encoding: str) -> None:
+    """RFC 9110: content codings are case-insensitive; a GZIP answer is decoded, not kept as compressed bytes."""
+    receiver.replies["/gz"] = ([("Content-Encoding", encoding)], gzip.compress(b'{"kept": "as text"}'))
+    sender = HttpSender(Allowlist.parse("127.0.0.1"), timeout_s=5.0)
+    result = asyncio.run(sender.send(OutboundRequest(receiver.url("/gz"), HEADERS, b"{}")))
+    assert result.status_code == 200 and result.response_body == '{"kept": "as text"}'

@@ -456,7 +456,8 @@ def received_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
 
 async def _read_body(response: httpx.Response) -> tuple[str, bool]:
     """The body, decoded, as text of at most ``READ_LIMIT`` bytes, and whether there was more."""
-    encodings = response.headers.get_list("content-encoding", split_commas=True)
+    # content codings are case-insensitive (RFC 9110)
+    encodings = [coding.lower() for coding in response.headers.get_list("content-encoding", split_commas=True)]
     limit = READ_LIMIT if encodings in ([], ["identity"]) else RAW_READ_LIMIT
     raw = bytearray()
     more = False
