@@ -103,3 +103,12 @@ def test_revoking_the_token_that_made_a_portal_link_ends_its_sessions(stack: Loc
     revoked = httpx.delete(f"{_api(stack)}/groups/{group}/access_tokens/{made['id']}", headers=admin)
     assert revoked.status_code == 204
     assert httpx.get(hooks, headers={"Authorization": f"Bearer {session}"}).status_code == 401
+
+
+@pytest.mark.parametrize("proto", ["javascript:alert(1)//", "data:text/html,x", "HTTPS"])
+def test_a_portal_link_is_an_http_url_whatever_the_forwarded_proto(stack: LocalStack, group: str, proto: str) -> None:
+    """The link is handed to a tenant as a URL to open: a forwarded header must not make it a script URL."""
+    headers = {"PRIVATE-TOKEN": stack.admin_token, "X-Forwarded-Proto": proto}
+    link = httpx.post(f"{_api(stack)}/portal_links", headers=headers, json={"group": group}, timeout=30)
+    assert link.status_code == 201, link.text
+    assert link.json()["url"].startswith(("https://", "http://"))
