@@ -82,6 +82,7 @@ def hook_admin() -> HookAdmin:
         DeliveryStore(),
         cast("DeliverySender", _SenderOnDemand()),
         config.delivery_queue_url,
+        config.instance_url,
         url_guard=lambda url: destination_blocked(url, config.outbound_allowlist),
     )
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from hookline.api import errors as api_errors
-from hookline.api.errors import TooLarge, Unauthorized, gitlab_answer
+from hookline.api.errors import TooLarge, Unauthorized, UnsupportedMediaType, gitlab_answer
 from hookline.domain import errors
 from hookline.domain.errors import DomainError
 from hookline.domain.hooks import InvalidHookField
@@ -21,6 +21,7 @@ ANSWERS: list[tuple[DomainError, tuple[int, dict[str, Any], dict[str, str]]]] = 
     (errors.BadParameter("url is missing"), (400, {"error": "url is missing"}, {})),
     (errors.BadRequest("Expires at must be in the future"), (400, {"message": "400 Bad request - Expires at must be in the future"}, {})),
     (TooLarge(), (413, {"message": "413 Request Entity Too Large"}, {})),
+    (UnsupportedMediaType("text/plain"), (415, {"error": "The provided content-type 'text/plain' is not supported."}, {})),
     (errors.Invalid("url", "is blocked"), (422, {"message": {"url": ["is blocked"]}}, {})),
     (InvalidHookField("token", "is invalid"), (422, {"message": {"token": ["is invalid"]}}, {})),
     (errors.Unprocessable("Invalid url given"), (422, {"error": "Invalid url given"}, {})),

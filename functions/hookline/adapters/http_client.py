@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import http.cookiejar
 import ipaddress
 import re
 import socket
@@ -106,6 +107,14 @@ DNS_LOOKUPS_PER_TENANT = 8
 
 class LookupsSaturated(socket.gaierror):
     """A tenant has DNS_LOOKUPS_PER_TENANT lookups in flight already (its names answer slowly, or never)."""
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Refuses every cookie: a client is shared by every hook whose URL names its host, so a kept cookie would be
+    state one tenant's receiver plants in another tenant's deliveries (GitLab keeps none between deliveries)."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
 
 
 class DnsPool:
@@ -233,6 +242,7 @@ class HttpSender:
                 headers={"Accept-Encoding": ACCEPT_ENCODING},
                 event_hooks={"response": [_take_locations]},
                 trust_env=False,
+                cookies=http.cookiejar.CookieJar(policy=_NoCookies()),
             )
         self._clients[key] = client  # most recently used last
         while len(self._clients) > MAX_CLIENTS:
@@ -446,7 +456,8 @@ def received_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
 
 async def _read_body(response: httpx.Response) -> tuple[str, bool]:
     """The body, decoded, as text of at most ``READ_LIMIT`` bytes, and whether there was more."""
-    encodings = response.headers.get_list("content-encoding", split_commas=True)
+    # content codings are case-insensitive (RFC 9110)
+    encodings = [coding.lower() for coding in response.headers.get_list("content-encoding", split_commas=True)]
     limit = READ_LIMIT if encodings in ([], ["identity"]) else RAW_READ_LIMIT
     raw = bytearray()
     more = False

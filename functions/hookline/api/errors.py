@@ -33,6 +33,14 @@ class TooLarge(DomainError):
     """A request body past ``settings.MAX_REQUEST_BODY_BYTES``."""
 
 
+class UnsupportedMediaType(DomainError):
+    """A body in a media type the API does not read (JSON, a form, multipart); Grape's 415."""
+
+    def __init__(self, media_type: str) -> None:
+        super().__init__(media_type)
+        self.media_type = media_type
+
+
 Answer = tuple[int, dict[str, Any], dict[str, str]]
 
 
@@ -51,6 +59,8 @@ def gitlab_answer(error: DomainError) -> Answer:
             return 400, {"message": f"400 Bad request - {reason}"}, {}
         case TooLarge():
             return 413, {"message": "413 Request Entity Too Large"}, {}
+        case UnsupportedMediaType(media_type=media_type):
+            return 415, {"error": f"The provided content-type '{media_type}' is not supported."}, {}
         case Invalid(field=field, message=message):
             return 422, {"message": {field: [message]}}, {}
         case Unprocessable(message=message):

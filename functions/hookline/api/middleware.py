@@ -1,9 +1,9 @@
 """Request normalisation, as Powertools middlewares run in this order before every route (unknown routes too):
 
-1. ``body_size``: a body past 1 MB is a 413, before anything is parsed;
+1. ``body_size``: a body past 1 MB (of UTF-8) is a 413, before anything is parsed;
 2. ``authentication``: the token (``PRIVATE-TOKEN`` or ``Authorization: Bearer``) becomes the principal, or a 401;
 3. ``gitlab_parameters``: GitLab takes POST/PUT parameters as JSON, as a form, or in the query string; the routes
-   read JSON, so a form or query becomes the JSON body;
+   read JSON, so a form or query becomes the JSON body (media types case-insensitive; another one is a 415);
 4. ``json_guards``: a body Python's JSON parser cannot take safely (nested past recursion, numbers past ``int``'s
    digit limit) is a 400;
 5. then Powertools' request validation (see ``hookline.api.app``).
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -30,7 +31,7 @@ from aws_lambda_powertools.event_handler.types import EventHandlerInstance
 from hookline import settings
 from hookline.api.access import acting_as
 from hookline.api.auth import authenticate
-from hookline.api.errors import NOT_JSON, TooLarge, Unauthorized
+from hookline.api.errors import NOT_JSON, TooLarge, Unauthorized, UnsupportedMediaType
 from hookline.api.routes.console import CONSOLE_PREFIX
 from hookline.api.routes.portal_links import EXCHANGE_PATH
 from hookline.domain.errors import BadParameter, Forbidden
@@ -67,7 +68,9 @@ def _replace_event(app: EventHandlerInstance, event: Mapping[str, Any]) -> None:
 def body_size(app: EventHandlerInstance, next_middleware: NextMiddleware) -> Response[Any]:
     event = _raw(app)
     limit = settings.MAX_REQUEST_BODY_BYTES * (4 / 3 if event.get("isBase64Encoded") else 1)
-    if not _public(event) and len(event.get("body") or "") > limit:
+    body = event.get("body") or ""
+    # characters first: a body of fewer characters than the limit can still be more bytes (UTF-8)
+    if not _public(event) and (len(body) > limit or len(body.encode("utf-8", "surrogatepass")) > limit):
         raise TooLarge()
     return next_middleware(app)
 
@@ -114,32 +117,52 @@ def json_guards(app: EventHandlerInstance, next_middleware: NextMiddleware) -> R
 REQUEST_MIDDLEWARES = [body_size, authentication, gitlab_parameters, json_guards]
 
 
+FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
+MULTIPART = "multipart/form-data"
+#: A media type as it may be named back in a 415 (``type/subtype`` of token characters, RFC 9110).
+_MEDIA_TYPE = re.compile(r"[-!#$%&'*+.^_`|~0-9a-z]{1,63}/[-!#$%&'*+.^_`|~0-9a-z]{1,63}")
+
+
+def _content_type(event: Mapping[str, Any]) -> str:
+    return next((value for name, value in (event.get("headers") or {}).items() if name.lower() == "content-type"), "")
+
+
 def _as_json_body(event: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The event with a form or query-string body as JSON, or ``event`` itself when there is nothing to convert."""
+    """The event with a form or query-string body as JSON, or ``event`` itself when there is nothing to convert.
+    Media types are case-insensitive (``Application/JSON`` is JSON); a body in one the API does not read is a 415
+    (Powertools' validation would raise on it)."""
     if event.get("httpMethod") not in ("POST", "PUT"):
         return event
     body = event.get("body")
     if body and event.get("isBase64Encoded"):
         body = base64.b64decode(body).decode("utf-8")
         event = {**event, "body": body, "isBase64Encoded": False}
-    content_type = next(
-        (value for name, value in (event.get("headers") or {}).items() if name.lower() == "content-type"), ""
-    )
-    if body and content_type.startswith("application/x-www-form-urlencoded"):
+    content_type = _content_type(event)
+    media_type = content_type.split(";")[0].strip().lower()
+    if body and media_type == FORM:
         fields = {key: values[-1] for key, values in parse_qs(body, keep_blank_values=True).items()}
-    elif not body and event.get("queryStringParameters"):
-        fields = dict(event["queryStringParameters"])
-    else:
-        return event
+        return _as_json(event, json.dumps(fields))
+    if not body and event.get("queryStringParameters"):
+        return _as_json(event, json.dumps(dict(event["queryStringParameters"])))
+    if body and media_type not in ("", JSON, MULTIPART):
+        raise UnsupportedMediaType(media_type if _MEDIA_TYPE.fullmatch(media_type) else "")
+    if media_type == MULTIPART or not content_type or content_type.strip().startswith(JSON):
+        return event  # what Powertools reads as it is
+    return _as_json(event, body)  # JSON spelled in another case, or no body under another media type
+
+
+def _as_json(event: Mapping[str, Any], body: str | None) -> Mapping[str, Any]:
+    """``event`` with ``body`` as its JSON body."""
     json_headers = {
         name: value for name, value in (event.get("headers") or {}).items() if name.lower() != "content-type"
     }
-    json_headers["Content-Type"] = "application/json"
+    json_headers["Content-Type"] = JSON
     return {
         **event,
         "headers": json_headers,
         "multiValueHeaders": {name: [value] for name, value in json_headers.items()},
-        "body": json.dumps(fields),
+        "body": body,
         "isBase64Encoded": False,
     }
 

@@ -120,6 +120,7 @@ class HookAdmin:
     deliveries: DeliveryStore
     sender: DeliverySender
     delivery_queue_url: str
+    instance_url: str
     clock: Callable[[], datetime] = CLOCK.now
     url_guard: Callable[[str], str | None] | None = None
 
@@ -331,7 +332,7 @@ class HookAdmin:
         if trigger not in TESTABLE_TRIGGERS[hook.kind]:
             raise Refused(NOT_TESTABLE)
         project = sample_project(hook.kind, namespace.id or hook.namespace_id, namespace.path or hook.namespace_path)
-        sample = sample_payload(trigger, project, self.sender.context.instance_url, now)
+        sample = sample_payload(trigger, project, self.instance_url, now)
         result = self.sender.send_test(hook, self._sample_task(hook, TRIGGER_EVENTS[trigger].name, sample, now))
         if result.status_code is None or not 200 <= result.status_code < 300:
             reason = result.internal_error or f"the receiver answered {result.status_code}"

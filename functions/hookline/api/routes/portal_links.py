@@ -67,7 +67,8 @@ def _console_url() -> str:
     context = event.raw_event.get("requestContext") or {}
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
     host = context.get("domainName") or headers.get("host") or "localhost"
-    proto = headers.get("x-forwarded-proto") or "https"
+    proto = headers.get("x-forwarded-proto", "").strip().lower()
+    proto = proto if proto in ("http", "https") else "https"  # never a javascript: or data: link
     stage_path = context.get("path") or event.path
     prefix = stage_path[: len(stage_path) - len(event.path)] if stage_path.endswith(event.path) else ""
     return f"{proto}://{host}{prefix}{CONSOLE_PATH}"
