@@ -110,6 +110,7 @@ def access_tokens() -> AccessTokens:
 def portal_links() -> PortalLinks:
     """Portal links and sessions; built per call, as ``access_tokens``."""
     from hookline.adapters.portal_store import PortalStore
+    from hookline.adapters.token_store import TokenStore
     from hookline.services.portal_links import PortalLinks
 
-    return PortalLinks(PortalStore())
+    return PortalLinks(PortalStore(), TokenStore())

@@ -39,6 +39,7 @@ class PortalStore:
             "ns_id": grant.namespace_id,
             "valid_until": grant.expires_at.isoformat(timespec="microseconds"),
             "used": False,
+            "creator": grant.creator,
             _TTL: int(grant.expires_at.timestamp()) + 1,
         }
         dynamodb().put_item(
@@ -61,6 +62,7 @@ class PortalStore:
             namespace_id=int(values["ns_id"]) if "ns_id" in values else None,
             expires_at=datetime.fromisoformat(values["valid_until"]),
             used=bool(values["used"]),
+            creator=values.get("creator"),
         )
 
     def use(self, digest: str) -> bool:

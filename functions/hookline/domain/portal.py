@@ -25,6 +25,7 @@ PORTAL_PATHS = re.compile(r"^/api/v4/(projects|groups)/[^/]+(/hooks(/.*)?)?$")
 UNKNOWN = "This portal link is not valid: ask for a new one"
 REUSED = "This portal link was already used: ask for a new one"
 EXPIRED = "This portal link has expired: ask for a new one"
+REVOKED_CREATOR = "The access token that made this portal link was revoked: ask for a new one"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class PortalGrant:
     namespace_id: int | None
     expires_at: datetime
     used: bool = False
+    creator: str | None = None  # the digest of the access token that made the link (None: the admin)
 
 
 def code_refusal(grant: PortalGrant | None, now: datetime) -> str | None:
