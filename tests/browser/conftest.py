@@ -24,13 +24,13 @@ from tests.browser.chromium import NoChromium, launch
 SCREENSHOTS = Path(os.environ.get("HOOKLINE_SCREENSHOTS") or tempfile.mkdtemp(prefix="hookline-screenshots-"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     try:
         launched = launch(playwright)

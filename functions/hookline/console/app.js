@@ -117,8 +117,12 @@ function fieldErrors(answer, fields) {
     return found;
   }
   const text = errorText(answer);
+  // GitLab's plain messages name a field in words: "Invalid url given", "Custom headers validation failed",
+  // "Invalid branch filter given" (the push_events_branch_filter field).
+  const words = `_${text.toLowerCase().replace(/[^a-z0-9]+/g, "_")}_`;
   const named = [...fields].sort((a, b) => b.length - a.length)
-    .find((field) => text.startsWith(`${field} `) || text.includes(` ${field} `) || text.includes(` ${field}`));
+    .find((field) => text.startsWith(`${field} `) || text.includes(` ${field}`) || words.includes(`_${field}_`)
+      || words.includes(`_${field.replace(/^push_events_/, "")}_`));
   if (named) found[named] = text;
   return found;
 }

@@ -294,20 +294,12 @@ _DELIVERY_HEADER_NAMES = (
 )
 
 
-#: The delivery headers that follow a redirect to another origin: none of them carries a secret.
+#: The delivery headers that follow a redirect to another origin: none of them carries a secret (the client sets Host
+#: and Content-Length for each hop).
 CROSS_ORIGIN_HEADERS = frozenset(
     name.lower()
-    for name in (
-        "Content-Type",
-        "User-Agent",
-        "Idempotency-Key",
-        "X-Gitlab-Event",
-        "X-Gitlab-Webhook-UUID",
-        "X-Gitlab-Instance",
-        "X-Gitlab-Event-UUID",
-        "webhook-id",
-        "webhook-timestamp",
-    )
+    for name in _DELIVERY_HEADER_NAMES
+    if name not in ("X-Gitlab-Token", "webhook-signature", "Host", "Content-Length")
 )
 
 
