@@ -16,6 +16,8 @@ from infra.local.stack import LocalStack
 
 URL = "https://example.invalid/validation"
 HOOKS = "/api/v4/projects/validation%2Ftable/hooks"
+#: Generous: a test asserts answers, not speed (a loaded machine once took over httpx's default 5 s).
+CALL_TIMEOUT_S = 60
 
 
 def _schema_error(field: str) -> dict[str, Any]:
@@ -104,7 +106,7 @@ TABLE = [
 def test_validation_rule(running: LocalStack, fields: dict[str, Any], status: int, expected: dict[str, Any]) -> None:
     api = f"{running.api_url}{HOOKS}"
     auth = {"PRIVATE-TOKEN": running.admin_token}
-    answer = httpx.post(api, json={"url": URL, **fields}, headers=auth)
+    answer = httpx.post(api, json={"url": URL, **fields}, headers=auth, timeout=CALL_TIMEOUT_S)
     assert answer.headers["Content-Type"] == "application/json"
     if status != ACCEPTED:
         assert (answer.status_code, answer.json()) == (status, expected)
@@ -114,10 +116,12 @@ def test_validation_rule(running: LocalStack, fields: dict[str, Any], status: in
     try:
         assert {key: hook[key] for key in expected} == expected
         # an update passes the same rules: sending the hook's own values back changes nothing
-        again = httpx.put(f"{api}/{hook['id']}", json={"url": hook["url"], **fields}, headers=auth)
+        again = httpx.put(
+            f"{api}/{hook['id']}", json={"url": hook["url"], **fields}, headers=auth, timeout=CALL_TIMEOUT_S
+        )
         assert (again.status_code, {key: again.json()[key] for key in expected}) == (200, expected)
     finally:
-        assert httpx.delete(f"{api}/{hook['id']}", headers=auth).status_code == 204
+        assert httpx.delete(f"{api}/{hook['id']}", headers=auth, timeout=CALL_TIMEOUT_S).status_code == 204
 
 
 @pytest.mark.parametrize(("fields", "status", "expected"), [case for case in TABLE if case.values[1] != ACCEPTED])
@@ -126,10 +130,10 @@ def test_a_refused_update_changes_nothing(
 ) -> None:
     api = f"{running.api_url}{HOOKS}"
     auth = {"PRIVATE-TOKEN": running.admin_token}
-    hook = httpx.post(api, json={"url": URL, "name": "before"}, headers=auth).json()
+    hook = httpx.post(api, json={"url": URL, "name": "before"}, headers=auth, timeout=CALL_TIMEOUT_S).json()
     try:
-        answer = httpx.put(f"{api}/{hook['id']}", json=fields, headers=auth)
+        answer = httpx.put(f"{api}/{hook['id']}", json=fields, headers=auth, timeout=CALL_TIMEOUT_S)
         assert (answer.status_code, answer.json()) == (status, expected)
-        assert httpx.get(f"{api}/{hook['id']}", headers=auth).json() == hook
+        assert httpx.get(f"{api}/{hook['id']}", headers=auth, timeout=CALL_TIMEOUT_S).json() == hook
     finally:
-        assert httpx.delete(f"{api}/{hook['id']}", headers=auth).status_code == 204
+        assert httpx.delete(f"{api}/{hook['id']}", headers=auth, timeout=CALL_TIMEOUT_S).status_code == 204
