@@ -98,3 +98,13 @@ def test_hostile_values_are_text(console: Watched, running: LocalStack, hostile_
     expect(page.get_by_test_id("response-body")).to_have_text(BODY)
     expect(page.locator("td", has_text="x-onerror-img").locator("xpath=..")).to_contain_text(HEADER_VALUE)
     _no_markup_ran(page)
+
+
+@pytest.mark.parametrize("fragment", ["#/project/%E0%A4%A", "#/project/%", "#/group/a%2/hooks"])
+def test_a_malformed_address_is_answered_not_stuck(console: Watched, running: LocalStack, fragment: str) -> None:
+    """A hand-edited or hostile console address with a broken %-escape is a namespace the API does not know (its 404
+    shown), never an uncaught error that leaves the page on "Loading…"."""
+    page = console.page
+    sign_in(page, running, running.admin_token)
+    page.goto(console_url(running) + fragment)
+    expect(page.locator(".notice")).to_contain_text("Not Found")

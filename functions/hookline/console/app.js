@@ -130,9 +130,17 @@ function fieldErrors(answer, fields) {
 // ---- where we are -------------------------------------------------------------------------------------------
 // #/ (sign in or choose), #/<kind>/<ref> (hooks), #/<kind>/<ref>/new, #/<kind>/<ref>/<hook>/edit,
 // #/<kind>/<ref>/<hook>/events[?page=&status=], #/<kind>/<ref>/<hook>/events/<event>. System hooks use ref "-".
+// A part with a broken %-escape stays as written: the API answers it (an unknown namespace), the page never throws.
+function safeDecode(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
 function parseHash() {
   const [path, query] = location.hash.replace(/^#\/?/, "").split("?");
-  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  const parts = path.split("/").filter(Boolean).map(safeDecode);
   return {parts, query: new URLSearchParams(query || "")};
 }
 function go(...parts) {
