@@ -116,3 +116,11 @@ def test_the_swagger_ui_page_is_served_with_the_schemes(running: LocalStack, doc
     assert spec["security"] == document["security"]
     as_json = httpx.get(f"{running.api_url}/api/v4/docs", params={"format": "json"})
     assert as_json.status_code == 200 and as_json.json()["paths"] == document["paths"]
+
+
+def test_the_swagger_ui_page_cannot_be_framed(running: LocalStack) -> None:
+    """Swagger UI keeps the token it was given (persistAuthorization): another site must not frame it for clickjacking."""
+    page = httpx.get(f"{running.api_url}/api/v4/docs")
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["Referrer-Policy"] == "no-referrer"

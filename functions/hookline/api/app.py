@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, HTTPBearer, Tag
 
@@ -52,6 +53,20 @@ ROUTERS = (
 )
 
 
+#: Swagger UI keeps the token it was given (``persist_authorization``): no other site may frame it.
+DOCS_PAGE_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def docs_page_headers(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    response = next_middleware(app)
+    response.headers.update(DOCS_PAGE_HEADERS)
+    return response
+
+
 def build() -> APIGatewayRestResolver:
     """The resolver. Powertools runs its request validation before any middleware added with ``use``, but GitLab
     answers 413 and 401 before a 400, and a form or query body must become JSON before it is validated. So
@@ -59,7 +74,7 @@ def build() -> APIGatewayRestResolver:
     resolver = APIGatewayRestResolver(enable_validation=False)
     resolver.use([*REQUEST_MIDDLEWARES, OpenAPIRequestValidationMiddleware()])
     errors.register(resolver)
-    resolver.enable_swagger(path=DOCS_PATH, persist_authorization=True, **OPENAPI_INFO)
+    resolver.enable_swagger(path=DOCS_PATH, persist_authorization=True, middlewares=[docs_page_headers], **OPENAPI_INFO)
     for router in ROUTERS:
         resolver.include_router(router)
     return resolver
