@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 
@@ -17,6 +19,15 @@ class Clock:
     def advance(self, by: timedelta) -> None:
         with self._lock:
             self._offset += by
+
+    @contextmanager
+    def moved(self, by: timedelta) -> Iterator[None]:
+        """The clock ``by`` ahead while the block runs, then back."""
+        self.advance(by)
+        try:
+            yield
+        finally:
+            self.advance(-by)
 
     def reset(self) -> None:
         with self._lock:

@@ -217,12 +217,9 @@ def test_portal_link_shows_one_namespace_and_refuses_another(
 
     # an expired link
     late = _portal_link(running, PROJECT)
-    CLOCK.advance(PORTAL_CODE_LIFETIME)
-    try:
+    with CLOCK.moved(PORTAL_CODE_LIFETIME):
         again.page.goto("about:blank")
         again.page.goto(late)
         expect(again.page.get_by_test_id("portal-error")).to_have_text(EXPIRED)
-    finally:
-        CLOCK.advance(-PORTAL_CODE_LIFETIME)
     again.page.context.close()
     again.clean()

@@ -9,7 +9,6 @@ Every cell's status is compared with the design; a denied cell also leaves the t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -76,15 +75,6 @@ def _token(gl: gitlab.Gitlab, manager: Any, name: str, expires_at: str | None = 
     data = {"name": name, "scopes": ["api"], **({"expires_at": expires_at} if expires_at else {})}
     token = manager.access_tokens.create(data)
     return token.id, token.token
-
-
-@contextmanager
-def _clock_moved(by: timedelta) -> Iterator[None]:
-    CLOCK.advance(by)
-    try:
-        yield
-    finally:
-        CLOCK.advance(-by)
 
 
 @pytest.fixture
@@ -180,7 +170,7 @@ def test_access_matrix(
     wrong_bodies: list[tuple[str, str, str, Any]] = []
     changed: list[tuple[str, str]] = []
     for principal, api in principals.items():
-        with _clock_moved(timedelta(days=1) if principal == "expired" else timedelta(0)):
+        with CLOCK.moved(timedelta(days=1) if principal == "expired" else timedelta(0)):
             for target in TARGETS:
                 hook_id, event_id = subjects[principal, target]
                 allowed = target in MANAGES[principal]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,15 +31,6 @@ class Api:
 
 def _enc(path: str) -> str:
     return path.replace("/", "%2F")
-
-
-@contextmanager
-def _clock_moved(by: timedelta) -> Iterator[None]:
-    CLOCK.advance(by)
-    try:
-        yield
-    finally:
-        CLOCK.advance(-by)
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +109,7 @@ def test_reused_code_is_refused(stack: LocalStack, admin: Api) -> None:
 
 def test_expired_code_is_refused(stack: LocalStack, admin: Api) -> None:
     code = _code(_link(admin, project=TENANT))
-    with _clock_moved(PORTAL_CODE_LIFETIME + timedelta(seconds=1)):
+    with CLOCK.moved(PORTAL_CODE_LIFETIME + timedelta(seconds=1)):
         late = _exchange(stack, code)
     assert late.status_code == 422 and late.json() == {"message": EXPIRED}
 
@@ -134,7 +123,7 @@ def test_unknown_code_is_refused(stack: LocalStack, code: str) -> None:
 def test_session_expires(stack: LocalStack, admin: Api) -> None:
     api = Api(stack, _exchange(stack, _code(_link(admin, project=TENANT))).json()["token"])
     assert api("GET", f"/projects/{_enc(TENANT)}/hooks").status_code == 200
-    with _clock_moved(PORTAL_SESSION_LIFETIME):
+    with CLOCK.moved(PORTAL_SESSION_LIFETIME):
         assert api("GET", f"/projects/{_enc(TENANT)}/hooks").status_code == 401
 
 
