@@ -136,6 +136,10 @@ METRIC_THROTTLED = "DeliveriesThrottled"
 METRIC_HOOK_UNREADABLE = "HookUnreadable"
 #: Deliveries the recursion guard blocked at fan-out (not sent, not logged, not counted against their hooks).
 METRIC_RECURSION_BLOCKED = "DeliveriesRecursionBlocked"
+#: Deliveries that waited because their hook had no free slot (its concurrency limit, slow start or a 429/503
+#: pause), and the hooks that made them wait, per batch (the "hooks held by the concurrency limit" alarm).
+METRIC_HELD_BY_GATE = "DeliveriesHeldByConcurrency"
+METRIC_HOOKS_AT_LIMIT = "HooksAtConcurrencyLimit"
 #: Overrides the GitLab release whose webhook behaviour Hookline follows (default ``domain.delivery.GITLAB_VERSION``):
 #: deliveries carry ``User-Agent: GitLab/<version>``; a value that is not a version (``19.0.0``, ``18.2.1-ee``) fails.
 GITLAB_VERSION_ENV = "HOOKLINE_GITLAB_VERSION"
@@ -158,8 +162,10 @@ DEFAULT_DELIVERY_MAX_AGE_HOURS = 72
 PROBE_LEASE_SECONDS = 30
 #: Seconds one delivery attempt may take as a whole (lookup, connect, send, answer); GitLab's is 10 s, the default.
 REQUEST_TIMEOUT_ENV = "HOOKLINE_REQUEST_TIMEOUT_SECONDS"
-#: At most this many requests to one hook at once within a batch.
+#: At most this many requests in flight to one hook at once, across all senders: a hook's ``concurrency_limit``
+#: defaults to it and may be set from 1 to MAX_HOOK_CONCURRENCY.
 PER_HOOK_CONCURRENCY = 4
+MAX_HOOK_CONCURRENCY = 50
 
 #: GitLab.com's limits: hooks per namespace, manual sends (test, resend) per hook per minute, API request body size.
 MAX_PROJECT_HOOKS = 100
