@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 from hookline.adapters.aws import sqs
 
@@ -17,8 +22,35 @@ class QueueSendError(RuntimeError):
 
 @dataclass(frozen=True)
 class OutgoingMessage:
+    """A message to send. ``group`` is its MessageGroupId (its tenant on a fair queue); when None, the body's own
+    ``message_group`` (a delivery task names its tenant's group), if it has one."""
+
     body: str
     delay_seconds: int = 0
+    group: str | None = None
+
+    def entry(self, entry_id: str) -> SendMessageBatchRequestEntryTypeDef:
+        entry: SendMessageBatchRequestEntryTypeDef = {
+            "Id": entry_id,
+            "MessageBody": self.body,
+            "DelaySeconds": self.delay_seconds,
+        }
+        group = self.group if self.group is not None else _group_in(self.body)
+        if group:
+            entry["MessageGroupId"] = group
+        return entry
+
+
+def _group_in(body: str) -> str | None:
+    """The ``message_group`` a JSON body names at its top level (a re-queued delivery task's), else None."""
+    if '"message_group"' not in body:
+        return None
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    group = document.get("message_group") if isinstance(document, dict) else None
+    return group if isinstance(group, str) else None
 
 
 def send_messages(queue_url: str, messages: Sequence[OutgoingMessage]) -> None:
@@ -28,10 +60,7 @@ def send_messages(queue_url: str, messages: Sequence[OutgoingMessage]) -> None:
         for _ in range(_MAX_ROUNDS):
             answer = sqs().send_message_batch(
                 QueueUrl=queue_url,
-                Entries=[
-                    {"Id": entry_id, "MessageBody": message.body, "DelaySeconds": message.delay_seconds}
-                    for entry_id, message in pending.items()
-                ],
+                Entries=[message.entry(entry_id) for entry_id, message in pending.items()],
             )
             pending = {entry["Id"]: pending[entry["Id"]] for entry in answer.get("Failed", [])}
             if not pending:

@@ -18,6 +18,7 @@ import re2
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, TypeAdapter
 
 from hookline.domain.events import EVENT_TYPES, EVENT_TYPES_BY_NAME, EventType, HookKind, header_event_name
+from hookline.domain.fairness import MAX_GROUP_LENGTH
 from hookline.domain.hooks import Hook, UrlTemplateError, interpolated_url
 from hookline.domain.log_text import REDACTED, truncate_bytes
 from hookline.domain.signing import signature_header
@@ -61,6 +62,7 @@ MAX_ATTEMPT = 100
 HookId = Annotated[int, Field(ge=1, lt=2**63)]
 EventUuid = Annotated[str, Field(min_length=1, max_length=128)]
 EventName = Annotated[str, AfterValidator(_known_event)]
+MessageGroup = Annotated[str, Field(min_length=1, max_length=MAX_GROUP_LENGTH)]
 
 
 class DeliveryTask(BaseModel):
@@ -79,6 +81,7 @@ class DeliveryTask(BaseModel):
     queued_at: AwareDatetime
     not_before: AwareDatetime | None = None
     chain_uuid: EventUuid | None = None  # the chain's X-Gitlab-Event-UUID, when the event joined one
+    message_group: MessageGroup | None = None  # its tenant's group on the fair delivery queue (domain.fairness)
 
     @property
     def log_trigger(self) -> str:
@@ -102,6 +105,7 @@ class EventDeliveries(BaseModel):
     body: str | None = None
     queued_at: AwareDatetime
     chain_uuid: EventUuid | None = None
+    message_group: MessageGroup | None = None
 
     def tasks(self) -> list[DeliveryTask]:
         shared = self.model_dump(exclude={"hook_ids"})

@@ -22,7 +22,8 @@ from hookline.clock import CLOCK
 from hookline.domain.delivery import EventDeliveries
 from hookline.domain.envelope import IncomingEvent, InvalidEvent, NamespaceRef, parse_event
 from hookline.domain.events import HookKind
-from hookline.domain.hooks import namespace_key
+from hookline.domain.fairness import message_group
+from hookline.domain.hooks import SYSTEM_SCOPE, namespace_key
 from hookline.domain.image_urls import with_absolute_image_urls
 from hookline.domain.recursion import Admission, ChainEvent, ChainKey, ChainRoot, chain_tenant
 from hookline.services.recursion_guard import RecursionGuard
@@ -41,6 +42,19 @@ def matching_hook_ids(event: IncomingEvent, routes: dict[str, ScopeRoutes]) -> l
             if entry.wants(event.event_type, event.payload):
                 matched[hook_id] = None
     return list(matched)
+
+
+def grouped_hook_ids(
+    event: IncomingEvent, routes: dict[str, ScopeRoutes], hook_ids: list[int]
+) -> list[tuple[str, list[int]]]:
+    """An event's hooks by message group: its tenant's hooks, then the system hooks (each group its messages)."""
+    system = routes.get(SYSTEM_SCOPE)
+    system_ids = system.entries.keys() if system is not None else set()
+    groups = [
+        (message_group(tenant(event, routes)), [hook_id for hook_id in hook_ids if hook_id not in system_ids]),
+        (message_group(None), [hook_id for hook_id in hook_ids if hook_id in system_ids]),
+    ]
+    return [(group, ids) for group, ids in groups if ids]
 
 
 def payload_text(payload: dict[str, Any]) -> str:
@@ -169,16 +183,18 @@ class FanOut:
             payload_items.append(item)
             inline = body if len(body.encode()) <= settings.INLINE_BODY_LIMIT else None
             all_inline = all_inline and inline is not None
-            for start in range(0, len(hook_ids), settings.HOOKS_PER_MESSAGE):
-                message = EventDeliveries(
-                    hook_ids=hook_ids[start : start + settings.HOOKS_PER_MESSAGE],
-                    event_uuid=event.event_uuid,
-                    event_name=event.event_type.name,
-                    body=inline,
-                    queued_at=now,
-                    chain_uuid=event.chain_uuid,
-                )
-                messages.append(OutgoingMessage(message.model_dump_json(exclude_none=True)))
+            for group, ids in grouped_hook_ids(event, routes, hook_ids):
+                for start in range(0, len(ids), settings.HOOKS_PER_MESSAGE):
+                    message = EventDeliveries(
+                        hook_ids=ids[start : start + settings.HOOKS_PER_MESSAGE],
+                        event_uuid=event.event_uuid,
+                        event_name=event.event_type.name,
+                        body=inline,
+                        queued_at=now,
+                        chain_uuid=event.chain_uuid,
+                        message_group=group,
+                    )
+                    messages.append(OutgoingMessage(message.model_dump_json(exclude_none=True), group=group))
             report.deliveries += len(hook_ids)
         if all_inline:  # no sender needs the stored payloads (only the logs do): queue first, then store
             send_messages(self.delivery_queue_url, messages)

@@ -37,6 +37,7 @@ from hookline.domain.delivery import (
 )
 from hookline.domain.errors import BadParameter, Invalid, NotFound, RateLimited, Refused, Unprocessable
 from hookline.domain.events import DEFAULT_TRIGGERS, TRIGGERS_BY_KIND, HookKind
+from hookline.domain.fairness import message_group
 from hookline.domain.hook_state import AlertStatus
 from hookline.domain.hooks import (
     MAX_LENGTHS,
@@ -369,12 +370,17 @@ class HookAdmin:
             raise Refused("Hook is disabled; a successful test re-enables it before recovery")
         parked = self.deliveries.parked(hook.id, since, until or now)
         chosen = parked[:RECOVER_LIMIT]
+        group = message_group(hook.top_level_namespace())  # a delivery parked before groups existed gets its own
         fresh = {"attempt": 1, "queued_at": now, "not_before": None}
         self.deliveries.restore_payloads([key for key, _, _ in chosen], now)  # a parked delivery keeps its payload
         send_messages(
             self.delivery_queue_url,
             [
-                OutgoingMessage(task.model_copy(update=fresh).model_dump_json(exclude_none=True))
+                OutgoingMessage(
+                    task.model_copy(update={**fresh, "message_group": task.message_group or group}).model_dump_json(
+                        exclude_none=True
+                    )
+                )
                 for _, task, _ in chosen
             ],
         )
