@@ -19,7 +19,8 @@ AWS_PORT = "the embedded AWS (moto server)"
 
 
 class MotoProcess:
-    """The embedded AWS: moto server in a child process (``speedups=False``: moto exactly as released)."""
+    """The embedded AWS: moto server in a child process, its standard queues fair (infra.local.moto_fair_queues);
+    ``speedups=False``: without the speed-ups, moto's own request handling."""
 
     def __init__(self, host: str, port: int, speedups: bool = True) -> None:
         try:
@@ -42,11 +43,12 @@ class MotoProcess:
 def main(host: str, port: int, speedups: bool) -> None:
     from moto.server import ThreadedMotoServer
 
-    from infra.local import moto_speedups
+    from infra.local import moto_fair_queues, moto_speedups
 
     os.environ["MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR"] = "false"  # tests purge between scenarios
     if speedups:
         moto_speedups.apply()
+    moto_fair_queues.apply()  # SQS's fair queues: what the delivery queue is in AWS
     _dynamodb_requests_one_at_a_time()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     if port and unusable(host, port):
