@@ -1,5 +1,6 @@
 """Monitoring: a dashboard and alarms (to an SNS topic) on DLQs, queue age, hooks that cannot be read, the delivery
-failure rate, each function's errors, throttles and duration, and the API's 5xx answers and latency.
+failure rate, hooks held by their concurrency limit, each function's errors, throttles and duration, and the API's 5xx
+answers and latency; a dashboard row for fairness between tenants.
 
 The function and API alarms and their widgets come from cdk-monitoring-constructs (its Lambda and API Gateway
 monitorings, with its default alarm names, `<stack>-<function>-…`); the queue and delivery alarms read Hookline's own
@@ -43,6 +44,13 @@ API_LATENCY_P99 = Duration.seconds(5)
 #: FAILURE_RATE_MIN_DELIVERIES were sent in the period (a single failure among three deliveries is a receiver's matter).
 FAILURE_RATE_PERCENT = 25
 FAILURE_RATE_MIN_DELIVERIES = 20
+#: Hooks held by their concurrency limit: some hook's deliveries waited for a slot in every period for this long.
+#: A hook at its limit now and then is the limit doing its job; for 15 minutes, its receiver is slow or its limit low.
+HELD_BY_LIMIT_PERIODS = 3
+#: What an SQS fair queue publishes beside its usual metrics (AWS/SQS, dimension QueueName): the quiet tenants' view.
+QUIET_AGE = "ApproximateAgeOfOldestMessageInQuietGroups"
+QUIET_VISIBLE = "ApproximateNumberOfMessagesVisibleInQuietGroups"
+NOISY_GROUPS = "ApproximateNumberOfNoisyGroups"
 #: The key cdk-monitoring-constructs names each alarm with (its "disambiguator").
 SEVERITY = "Critical"
 
@@ -136,6 +144,23 @@ class Monitoring(Construct):
         failure_rate.add_ok_action(action)
         self.alarms.append(failure_rate)
 
+        at_limit = _metric(settings.METRIC_HOOKS_AT_LIMIT, "Maximum").create_alarm(
+            self,
+            "HooksHeldByConcurrencyLimit",
+            alarm_description="Some hook's deliveries waited for its concurrency limit in every batch period for "
+            f"{(PERIOD.to_minutes() * HELD_BY_LIMIT_PERIODS):.0f} minutes: its receiver answers slowly, or its "
+            "concurrency_limit is too low for its traffic. Its deliveries are held, not lost (dashboard: 'Fairness: "
+            "held by the concurrency limit'); check the hook's Recent events and the receiver, or raise its limit.",
+            threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=HELD_BY_LIMIT_PERIODS,
+            datapoints_to_alarm=HELD_BY_LIMIT_PERIODS,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        at_limit.add_alarm_action(action)
+        at_limit.add_ok_action(action)
+        self.alarms.append(at_limit)
+
         self.segments = self._functions_and_api(functions, rest_api)
         for segment in self.segments:
             self.alarms.extend(created.alarm for created in segment.created_alarms())
@@ -207,9 +232,52 @@ class Monitoring(Construct):
                 width=12,
             ),
         )
+        self.dashboard.add_widgets(*self._fairness_row(queues))
         for segment in self.segments:
             self.dashboard.add_widgets(*segment.summary_widgets())
         self.dashboard.add_widgets(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24))
+
+    @staticmethod
+    def _fairness_row(queues: list[WorkQueue]) -> list[cloudwatch.IWidget]:
+        """Fairness between tenants: the delivery queue's age for everyone and for quiet tenants (SQS fair queues
+        publish the latter; cdk-monitoring-constructs has no widget for them yet), noisy tenants, and the deliveries
+        the per-hook concurrency limit and the namespace rate limit hold."""
+        delivery = next(q for q in queues if q.spec is DELIVERY_QUEUE)
+
+        def sqs(name: str, label: str, queue: WorkQueue = delivery) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace="AWS/SQS",
+                metric_name=name,
+                dimensions_map={"QueueName": queue.queue.queue_name},
+                statistic="Maximum",
+                period=PERIOD,
+                label=label,
+            )
+
+        ages = [sqs("ApproximateAgeOfOldestMessage", "delivery: every tenant"), sqs(QUIET_AGE, "delivery: quiet")]
+        ages += [
+            sqs("ApproximateAgeOfOldestMessage", f"{q.spec.logical_id} (no groups)", q)
+            for q in queues
+            if q is not delivery
+        ]
+        return [
+            cloudwatch.GraphWidget(title="Fairness: queue age per class (s)", left=ages, width=8),
+            cloudwatch.GraphWidget(
+                title="Fairness: noisy tenants and the quiet backlog",
+                left=[sqs(NOISY_GROUPS, "noisy tenants (message groups)")],
+                right=[sqs(QUIET_VISIBLE, "quiet tenants' messages waiting")],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Fairness: held by the concurrency limit",
+                left=[
+                    _metric(settings.METRIC_HELD_BY_GATE, label="deliveries held by a hook's concurrency limit"),
+                    _metric(settings.METRIC_THROTTLED, label="deliveries held by the namespace rate limit"),
+                ],
+                right=[_metric(settings.METRIC_HOOKS_AT_LIMIT, "Maximum", "hooks at their limit (most in a batch)")],
+                width=8,
+            ),
+        ]
 
     @staticmethod
     def _delivery_failure_rate() -> cloudwatch.MathExpression:

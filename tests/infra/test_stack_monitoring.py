@@ -283,10 +283,50 @@ def test_every_alarm_notifies_the_topic_and_shows_on_the_dashboard(
     stack: HooklineStack, template: Template, logical_id: Callable[[IConstruct], str]
 ) -> None:
     alarms = template.find_resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 4 + 1 + 1 + 3 * 3 + 2
+    assert len(alarms) == 4 + 1 + 1 + 1 + 3 * 3 + 2
     for props in (alarm["Properties"] for alarm in alarms.values()):
         assert props["AlarmActions"] == [{"Ref": logical_id(stack.monitoring.topic)}]
     body = _dashboard_body(stack, template)
     for alarm_id in alarms:
         assert alarm_id in body, alarm_id
     template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+
+
+# --- Fairness between tenants ------------------------------------------------------------------------------------
+
+
+def test_alarm_when_hooks_are_held_by_their_concurrency_limit_for_15_minutes(
+    stack: HooklineStack, template: Template, logical_id: Callable[[IConstruct], str]
+) -> None:
+    (props,) = _alarms_on(template, settings.METRIC_HOOKS_AT_LIMIT).values()
+    assert props["MetricName"] == "HooksAtConcurrencyLimit"
+    assert props["Namespace"] == settings.METRICS_NAMESPACE
+    assert props["Dimensions"] == [{"Name": "service", "Value": settings.SERVICE_NAME}]
+    assert props["Statistic"] == "Maximum" and props["Period"] == 300
+    assert props["Threshold"] == 0 and props["ComparisonOperator"] == "GreaterThanThreshold"
+    assert props["EvaluationPeriods"] == props["DatapointsToAlarm"] == 3  # every period of 15 minutes
+    assert props["TreatMissingData"] == "notBreaching"
+    assert props["AlarmActions"] == props["OKActions"] == [{"Ref": logical_id(stack.monitoring.topic)}]
+
+
+def test_dashboard_has_a_fairness_row(
+    stack: HooklineStack, template: Template, logical_id: Callable[[IConstruct], str]
+) -> None:
+    body = _dashboard_body(stack, template)
+    for title in (
+        "Fairness: queue age per class",
+        "Fairness: noisy tenants and the quiet backlog",
+        "Fairness: held by the concurrency limit",
+    ):
+        assert f'"title":"{title}' in body, title
+    delivery = logical_id(stack.delivery.queue.queue)
+    for metric in (
+        "ApproximateAgeOfOldestMessageInQuietGroups",
+        "ApproximateNumberOfNoisyGroups",
+        "ApproximateNumberOfMessagesVisibleInQuietGroups",
+    ):
+        ref = json.dumps({"Fn::GetAtt": [delivery, "QueueName"]})
+        assert f'["AWS/SQS","{metric}","QueueName","{ref}"' in body, metric
+    for metric in ("DeliveriesHeldByConcurrency", "HooksAtConcurrencyLimit", "DeliveriesThrottled"):
+        assert f'"{metric}","service","{settings.SERVICE_NAME}"' in body, metric
+    assert '"label":"delivery: quiet"' in body and '"label":"delivery: every tenant"' in body
