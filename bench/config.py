@@ -30,16 +30,30 @@ class BenchConfig:
     growth_events: int = 10
     #: Figure 8: fresh interpreters per handler (and for the bare interpreter); the median is taken.
     coldstart_runs: int = 7
+    #: Figure 10 (noisy neighbours): tenant A's flood (events put at once), tenant B's events a second, how long B
+    #: puts alone first, and the ingest and sender pollers running at once (as Lambda scales them).
+    neighbours_flood: int = 20_000
+    neighbours_rate: float = 2.0
+    neighbours_quiet_s: float = 15.0
+    neighbours_workers: int = 4
     #: The longest any wait for deliveries may take, in seconds.
     timeout_s: float = 120.0
     #: Which figures to measure (figure 7 needs the runs of figures 1-3, which it makes if they are not chosen).
-    figures: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
+    figures: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 10)
 
     def as_dict(self) -> dict[str, Any]:
         return {item.name: getattr(self, item.name) for item in fields(self)}
 
 
-QUICK: dict[str, Any] = {"events": 30, "engine_batches": 20, "engine_rounds": 2, "duration_s": 10.0, "growth_events": 5}
+QUICK: dict[str, Any] = {
+    "events": 30,
+    "engine_batches": 20,
+    "engine_rounds": 2,
+    "duration_s": 10.0,
+    "growth_events": 5,
+    "neighbours_flood": 5_000,
+    "neighbours_quiet_s": 8.0,
+}
 SMOKE = BenchConfig(
     events=2,
     fan_out=2,
@@ -53,6 +67,10 @@ SMOKE = BenchConfig(
     growth_scopes=(1, 2),
     growth_events=2,
     coldstart_runs=1,
+    neighbours_flood=40,
+    neighbours_rate=5.0,
+    neighbours_quiet_s=1.0,
+    neighbours_workers=2,
     timeout_s=30.0,
 )
 

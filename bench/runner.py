@@ -1,4 +1,4 @@
-"""One bench run on one local stack: the workloads behind the eight figures, in order, with progress."""
+"""One bench run on one local stack: the workloads behind the figures, in order, with progress."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, engine, figures
+from bench import coldstart, engine, figures, neighbours
 from bench.config import BenchConfig
 from bench.figures import Figure, RunStats
 from bench.lambdas import lambdas_process, summary_of
@@ -219,6 +219,12 @@ class Bench:
         if 8 in chosen:
             step(f"figure 8: cold start, each handler imported in {config.coldstart_runs} fresh interpreters")
             result.append(figures.cold_start(coldstart.measure(config.coldstart_runs)))
+        if neighbours.NUMBER in chosen:
+            step(
+                f"figure {neighbours.NUMBER}: noisy neighbour, {config.neighbours_flood} events at once beside "
+                f"{config.neighbours_rate:g}/s, {config.neighbours_workers} pollers per function; fair, then baseline"
+            )
+            result.append(neighbours.measure(self))
         step("done")
         return [figure for figure in result if figure.number in chosen]
 

@@ -19,12 +19,12 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
 
     saved = json.loads(path.read_text())
     assert path.parent == tmp_path and path.suffix == ".json"
-    assert [figure["number"] for figure in saved["figures"]] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert [figure["number"] for figure in saved["figures"]] == [1, 2, 3, 4, 5, 6, 7, 8, 10]
     for figure in saved["figures"]:
         assert isinstance(figure["value"], int | float) and math.isfinite(figure["value"]), figure
         assert figure["value"] > 0 and isinstance(figure["passed"], bool) and figure["target"], figure
     assert any("figure 5" in message for message in messages) and messages[-1].endswith("done")
-    assert len(table(saved["figures"]).splitlines()) == 10
+    assert len(table(saved["figures"]).splitlines()) == 11
 
     figures = {figure["number"]: figure for figure in saved["figures"]}
     requests = figures[1]["details"]
@@ -69,3 +69,7 @@ def test_cold_start_runs_with_tracing_on_as_deployed() -> None:
     assert {module: spec.handler.rsplit(".", 1)[0] for module, (spec, _) in HANDLERS.items()} == {
         module: module for module in HANDLERS
     }
+    neighbours = figures[10]["details"]  # a flood beside a trickle, with message groups and without, in one run
+    for run in (neighbours["fair"], neighbours["baseline"]):
+        assert run["a_events"] == SMOKE.neighbours_flood and run["b_events"] >= 1 and run["a_deliveries_per_s"] > 0
+    assert neighbours["b_quiet_events"] >= 1 and neighbours["workers"] == SMOKE.neighbours_workers
