@@ -56,6 +56,10 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
     }
     assert all(len(samples) == SMOKE.coldstart_runs for samples in cold["samples_ms"].values())
     assert all(ms > 0 for ms in cold["import_ms"].values()) and cold["bare_interpreter_ms"] > 0
+    neighbours = figures[10]["details"]  # a flood beside a trickle, with message groups and without, in one run
+    for run in (neighbours["fair"], neighbours["baseline"]):
+        assert run["a_events"] == SMOKE.neighbours_flood and run["b_events"] >= 1 and run["a_deliveries_per_s"] > 0
+    assert neighbours["b_quiet_events"] >= 1 and neighbours["workers"] == SMOKE.neighbours_workers
 
 
 def test_cold_start_runs_with_tracing_on_as_deployed() -> None:
@@ -69,7 +73,3 @@ def test_cold_start_runs_with_tracing_on_as_deployed() -> None:
     assert {module: spec.handler.rsplit(".", 1)[0] for module, (spec, _) in HANDLERS.items()} == {
         module: module for module in HANDLERS
     }
-    neighbours = figures[10]["details"]  # a flood beside a trickle, with message groups and without, in one run
-    for run in (neighbours["fair"], neighbours["baseline"]):
-        assert run["a_events"] == SMOKE.neighbours_flood and run["b_events"] >= 1 and run["a_deliveries_per_s"] > 0
-    assert neighbours["b_quiet_events"] >= 1 and neighbours["workers"] == SMOKE.neighbours_workers
