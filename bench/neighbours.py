@@ -67,6 +67,7 @@ class FloodRun:
     a_drain_s: float
     ingest_max_depth: int
     ingest_behind_s: float  # from A's last put until the ingest queue was empty again
+    delivery_max_depth: int  # where message groups matter: a backlog on the delivery queue
 
     @property
     def a_per_s(self) -> float:
@@ -85,6 +86,7 @@ class FloodRun:
             "a_deliveries_per_s": self.a_per_s,
             "ingest_max_depth": self.ingest_max_depth,
             "ingest_behind_s": self.ingest_behind_s,
+            "delivery_max_depth": self.delivery_max_depth,
         }
 
 
@@ -100,6 +102,12 @@ class Neighbours:
         self.a_entry = event_entry(a_project, push_payload(a_project, size))
         self.b_entry = event_entry(b_project, push_payload(b_project, size))
         self.ingest_url = bench.stack.environment[settings.INGEST_QUEUE.env_var]
+        self.delivery_url = bench.stack.environment[settings.DELIVERY_QUEUE.env_var]
+
+    @staticmethod
+    def _depth(sqs: Any, url: str) -> int:
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
     def _arrivals(self, path: str, since: int) -> list[Any]:
         return [arrival for arrival in self.bench.receiver.arrivals[since:] if arrival.path == path]
@@ -157,6 +165,7 @@ class Neighbours:
             trickle.start()
             stop.wait(1.0)  # B's trickle is under way before the flood starts
             depths: list[tuple[float, int]] = []
+            delivery_depth = 0
             started = time.monotonic()
             flooding = threading.Thread(
                 target=put_events, args=(self.bench.stack.client("events"), self.a_entry, flood), daemon=True
@@ -177,10 +186,8 @@ class Neighbours:
                     raise RuntimeError(f"tenant A's flood was not delivered in {timeout:.0f}s")
                 if not put_done and not flooding.is_alive():
                     put_done = time.monotonic()
-                attributes = sqs.get_queue_attributes(
-                    QueueUrl=self.ingest_url, AttributeNames=["ApproximateNumberOfMessages"]
-                )["Attributes"]
-                depths.append((time.monotonic(), int(attributes["ApproximateNumberOfMessages"])))
+                depths.append((time.monotonic(), self._depth(sqs, self.ingest_url)))
+                delivery_depth = max(delivery_depth, self._depth(sqs, self.delivery_url))
                 time.sleep(0.25)
             flooding.join()
             put_done = put_done or time.monotonic()
@@ -198,6 +205,7 @@ class Neighbours:
             a_drain_s=a_done - started,
             ingest_max_depth=max((depth for _, depth in depths), default=0),
             ingest_behind_s=max(0.0, emptied - put_done),
+            delivery_max_depth=delivery_depth,
         )
 
 
