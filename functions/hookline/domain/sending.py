@@ -48,7 +48,12 @@ class SenderPolicy:
     max_hold_seconds: int = settings.SQS_MAX_VISIBILITY_SECONDS
     max_receive_count: int = settings.DELIVERY_QUEUE.max_receive_count
     probe_lease: timedelta = timedelta(seconds=settings.PROBE_LEASE_SECONDS)
+    #: Without the concurrency gate, each batch sends at most this many requests at once to one hook.
     per_hook_concurrency: int = settings.PER_HOOK_CONCURRENCY
+    #: Every sender shares each hook's gate (False: today's per-batch limit only, the bench's baseline).
+    concurrency_gate: bool = True
+    #: A batch's lease on a gate lapses after this long, if its sender died before giving it back.
+    lease_duration: timedelta = timedelta(seconds=settings.SENDER_FUNCTION.timeout_s)
     namespace_rate_limit: int = settings.DEFAULT_NAMESPACE_RATE_LIMIT
     #: A request may start this long after the batch's sends began; later ones are deferred, so a batch ends within
     #: the function's timeout however slow its hooks (this window plus one request's timeout, plus the writes).
