@@ -94,7 +94,7 @@ def test_one_probe_per_hook_goes_when_its_lease_is_won() -> None:
 
     probe, send = Triage(Verdict.PROBE), Triage(Verdict.SEND)
     resolved = resolve_probes([(1, probe), (1, probe), (2, probe), (3, send)], acquire, NOW, POLICY)
-    wait = Triage(Verdict.HOLD, NOW + POLICY.probe_lease)
+    wait = Triage(Verdict.HOLD, NOW + POLICY.probe_wait)
     assert resolved == [send, wait, wait, send]
     assert asked == [1, 2]  # one lease write per recovering hook
 

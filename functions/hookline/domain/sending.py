@@ -48,6 +48,7 @@ class SenderPolicy:
     max_hold_seconds: int = settings.SQS_MAX_VISIBILITY_SECONDS
     max_receive_count: int = settings.DELIVERY_QUEUE.max_receive_count
     probe_lease: timedelta = timedelta(seconds=settings.PROBE_LEASE_SECONDS)
+    probe_wait: timedelta = timedelta(seconds=settings.PROBE_WAIT_SECONDS)
     #: Without the concurrency gate, each batch sends at most this many requests at once to one hook.
     per_hook_concurrency: int = settings.PER_HOOK_CONCURRENCY
     #: Every sender shares each hook's gate (False: today's per-batch limit only, the bench's baseline).
@@ -122,7 +123,8 @@ def _triage(task: DeliveryTask, hook: Hook | None, now: datetime, policy: Sender
 def resolve_probes(
     verdicts: list[tuple[int, Triage]], acquire: Callable[[int], bool], now: datetime, policy: SenderPolicy
 ) -> list[Triage]:
-    """PROBE becomes SEND for the first delivery of a hook whose probe lease ``acquire`` wins; the rest HOLD."""
+    """PROBE becomes SEND for the first delivery of a hook whose probe lease ``acquire`` wins; the rest HOLD a short
+    while (they look again until the probe has an outcome)."""
     won: dict[int, bool] = {}
     resolved = []
     for hook_id, verdict in verdicts:
@@ -130,7 +132,7 @@ def resolve_probes(
             first = hook_id not in won
             if first:
                 won[hook_id] = acquire(hook_id)
-            verdict = Triage(Verdict.SEND) if first and won[hook_id] else Triage(Verdict.HOLD, now + policy.probe_lease)
+            verdict = Triage(Verdict.SEND) if first and won[hook_id] else Triage(Verdict.HOLD, now + policy.probe_wait)
         resolved.append(verdict)
     return resolved
 
