@@ -159,7 +159,7 @@ MAX_HOLD_ENV = "HOOKLINE_MAX_HOLD_SECONDS"
 DELIVERY_MAX_AGE_ENV = "HOOKLINE_DELIVERY_MAX_AGE_HOURS"
 DEFAULT_DELIVERY_MAX_AGE_HOURS = 72
 #: After a disable window ends, one probe goes first (its lease lasts PROBE_LEASE_SECONDS at most); the others look
-#: again every PROBE_WAIT_SECONDS, so the backlog follows soon after the probe's success (through the gate's slow start).
+#: again every PROBE_WAIT_SECONDS, so the backlog follows soon after the probe's success (through slow start).
 PROBE_LEASE_SECONDS = 30
 PROBE_WAIT_SECONDS = 2
 #: Seconds one delivery attempt may take as a whole (lookup, connect, send, answer); GitLab's is 10 s, the default.

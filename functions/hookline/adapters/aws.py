@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -45,6 +46,18 @@ def events() -> EventBridgeClient:
 @cache
 def secretsmanager() -> SecretsManagerClient:
     return boto3.client("secretsmanager", config=_CONFIG)
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(16, thread_name_prefix="aws")
+
+
+def in_parallel(calls: list[Callable[[], T]]) -> list[T]:
+    """Independent AWS calls at once (clients are thread-safe), their answers in order; the first error raises."""
+    if len(calls) <= 1:
+        return [call() for call in calls]
+    return list(_pool().map(lambda call: call(), calls))
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:

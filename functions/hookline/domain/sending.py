@@ -19,6 +19,7 @@ from typing import Any
 
 from hookline import settings
 from hookline.domain.delivery import REQUEST_TIMEOUT_SECONDS, DeliveryResult, DeliveryTask, FailureKind, Outgoing
+from hookline.domain.gate import GateOutcome, pause_until
 from hookline.domain.hook_state import AlertStatus, HookState, after_failure, after_success, alert_status, recovering
 from hookline.domain.hooks import Hook
 from hookline.domain.retry import EXHAUSTED, EXPIRED, ParkReason, next_attempt, parse_retry_after, past_max_age
@@ -183,6 +184,33 @@ def counted_outcomes(attempts: Iterable[Attempt]) -> dict[int, list[bool]]:
         if attempt.hook.tracks_failures and attempt.result.error_kind not in NOT_THE_HOOKS_FAILURE:
             outcomes[attempt.hook.id].append(attempt.result.succeeded)
     return dict(outcomes)
+
+
+def gate_outcome(attempts: list[Attempt], states: dict[int, HookState], now: datetime) -> tuple[int, GateOutcome]:
+    """What one hook's attempts in a batch tell its concurrency gate, with the hook's limit (0: no attempt): counted
+    successes and failures, whether its probe succeeded (``states``: each hook's state after the batch), and the
+    longest pause a 429 or 503 asked for."""
+    if not attempts:
+        return 0, GateOutcome()
+    hook = attempts[0].hook
+    counted = [a.result for a in attempts if a.result.error_kind not in NOT_THE_HOOKS_FAILURE]
+    pauses = [
+        moment
+        for a in attempts
+        if (
+            moment := pause_until(
+                a.result.status_code, parse_retry_after(header(a.result.response_headers, "retry-after"), now), now
+            )
+        )
+        is not None
+    ]
+    after = states.get(hook.id)
+    return hook.concurrency_limit, GateOutcome(
+        succeeded=sum(result.succeeded for result in counted),
+        failed=sum(not result.succeeded for result in counted),
+        recovered=recovering(hook.state) and after is not None and after.recent_failures == 0,
+        pause_until=max(pauses, default=None),
+    )
 
 
 def fold(state: HookState, successes: list[bool], now: datetime) -> HookState | None:

@@ -16,13 +16,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from hookline import settings
-from hookline.adapters.aws import read_both, read_three
+from hookline.adapters.aws import in_parallel, read_both, read_three
 from hookline.adapters.delivery_store import DeliveryStore
 from hookline.adapters.gate_store import GateStore
 from hookline.adapters.hook_store import HookStore
@@ -42,14 +43,13 @@ from hookline.domain.delivery import (
     parse_delivery_message,
     prepare_outgoing,
 )
-from hookline.domain.gate import Gate, GateOutcome, acquired, admit, pause_until, released, slot_wait
-from hookline.domain.hook_state import HookState, recovering
+from hookline.domain.gate import Gate, GateOutcome, acquired, admit, released, slot_wait
+from hookline.domain.hook_state import HookState
 from hookline.domain.hooks import Hook
-from hookline.domain.retry import ParkReason, parse_retry_after
+from hookline.domain.retry import ParkReason
 from hookline.domain.sending import (
     HOOK_DELETED,
     HOOK_DISABLED_EVENT,
-    NOT_THE_HOOKS_FAILURE,
     PARKED_HOOK_DISABLED,
     Attempt,
     OpsEvent,
@@ -60,7 +60,7 @@ from hookline.domain.sending import (
     Verdict,
     counted_outcomes,
     fold,
-    header,
+    gate_outcome,
     park_events,
     plan_holds,
     resolve_probes,
@@ -226,9 +226,13 @@ class DeliverySender:
             by_hook[pair[1].id].append(pair)
         allowed: list[tuple[QueuedTask, Hook]] = []
         leases: dict[int, _Slots] = {}
-        for hook_id, pairs in by_hook.items():
-            hook = pairs[0][1]
-            lease = self._acquire(hook, len(pairs), gates.get(hook_id, Gate()), batch.now)
+        acquisitions = in_parallel(
+            [
+                partial(self._acquire, pairs[0][1], len(pairs), gates.get(hook_id, Gate()), batch.now)
+                for hook_id, pairs in by_hook.items()
+            ]
+        )
+        for (hook_id, pairs), lease in zip(by_hook.items(), acquisitions, strict=True):
             if isinstance(lease, _Slots):
                 leases[hook_id] = lease
                 allowed.extend(pairs)
@@ -258,35 +262,26 @@ class DeliverySender:
     def _release_gates(
         self, leases: dict[int, _Slots], attempts: list[Attempt], states: dict[int, HookState], now: datetime
     ) -> None:
-        """Give each lease back with what the batch learnt: the outcomes (slow start) and any pause asked for."""
-        if not leases:
-            return
-        outcomes: dict[int, list[DeliveryResult]] = defaultdict(list)
-        hooks = {}
+        """Give each lease back, all at once, with what the batch learnt (slow start, a pause asked for)."""
+        by_hook: dict[int, list[Attempt]] = defaultdict(list)
         for attempt in attempts:
-            outcomes[attempt.hook.id].append(attempt.result)
-            hooks[attempt.hook.id] = attempt.hook
+            by_hook[attempt.hook.id].append(attempt)
+        in_parallel(
+            [
+                partial(self._release, hook_id, lease, gate_outcome(by_hook.get(hook_id, []), states, now))
+                for hook_id, lease in leases.items()
+            ]
+        )
+
+    def _release(self, hook_id: int, lease: _Slots, outcome: tuple[int, GateOutcome]) -> None:
+        limit, learnt = outcome
         assert self.gates is not None
-        for hook_id, lease in leases.items():
-            results = outcomes.get(hook_id, [])
-            hook = hooks.get(hook_id)
-            counted = [result for result in results if result.error_kind not in NOT_THE_HOOKS_FAILURE]
-            pauses = [moment for result in results if (moment := _pause(result, now)) is not None]
-            state = states.get(hook_id)
-            outcome = GateOutcome(
-                succeeded=sum(result.succeeded for result in counted),
-                failed=sum(not result.succeeded for result in counted),
-                recovered=hook is not None
-                and recovering(hook.state)
-                and state is not None
-                and state.recent_failures == 0,
-                pause_until=max(pauses, default=None),
+        try:
+            self.gates.release(
+                hook_id, lease.lease_id, released(lease.gate, lease.lease_id, limit or lease.slots, learnt)
             )
-            limit = hook.concurrency_limit if hook is not None else lease.slots
-            try:
-                self.gates.release(hook_id, lease.lease_id, released(lease.gate, lease.lease_id, limit, outcome))
-            except Exception:  # the lease lapses by itself; the deliveries are done and must be recorded
-                logger.exception("Could not release a hook's concurrency lease", extra={"hook_id": hook_id})
+        except Exception:  # the lease lapses by itself; the deliveries are done and must be recorded
+            logger.exception("Could not release a hook's concurrency lease", extra={"hook_id": hook_id})
 
     def send_test(self, hook: Hook, task: DeliveryTask) -> DeliveryResult:
         """A forced delivery (hook test): sent even when the hook is disabled; a success re-enables the hook."""
@@ -478,11 +473,6 @@ class DeliverySender:
                 self.metrics.add_metric(name, MetricUnit.Count, count)
         for result in results:
             self.metrics.add_metric(settings.METRIC_LATENCY, MetricUnit.Milliseconds, result.duration_s * 1000)
-
-
-def _pause(result: DeliveryResult, now: datetime) -> datetime | None:
-    """Until when a receiver's answer pauses its hook for every sender (a 429 or a 503)."""
-    return pause_until(result.status_code, parse_retry_after(header(result.response_headers, "retry-after"), now), now)
 
 
 def _body(task: DeliveryTask, bodies: dict[str, str]) -> str | None:
