@@ -195,3 +195,18 @@ def test_an_acquisition_computed_from_a_stale_gate_is_refused(quiet_stack: Local
     assert not gates.acquire(4242, Gate(), Gate({"b": Lease(4, T0)}, version=1))  # raced: refused
     assert gates.acquire(4242, mine, Gate({"a": Lease(1, T0), "b": Lease(1, T0)}, version=2))
     assert set(gates.get(4242).leases) == {"a", "b"}
+
+
+def test_a_full_hook_holds_only_its_own_deliveries(
+    quiet_stack: LocalStack, receiver: Receiver, scratch_queue: str
+) -> None:
+    full = _hook("gate%2Ffull", receiver.url("/full"), concurrency_limit=1)
+    neighbour = _hook("gate%2Fneighbour", receiver.url("/neighbour"))
+    gates = GateStore()
+    assert gates.acquire(full.id, Gate(), Gate({"busy": Lease(1, T0 + timedelta(minutes=1))}, version=1))
+    report = _sender(scratch_queue).deliver(
+        [_queued(full.id, "ev-full-1"), _queued(neighbour.id, "ev-neighbour"), _queued(full.id, "ev-full-2")]
+    )
+    assert (report.succeeded, report.held_by_gate, report.hooks_at_limit) == (1, 2, 1)
+    assert [request.path for request in receiver.requests] == ["/neighbour"]
+    assert len(report.logs) == 1  # the neighbour's delivery, logged; the held ones are not attempts
