@@ -168,6 +168,8 @@ REQUEST_TIMEOUT_ENV = "HOOKLINE_REQUEST_TIMEOUT_SECONDS"
 #: defaults to it and may be set from 1 to MAX_HOOK_CONCURRENCY.
 PER_HOOK_CONCURRENCY = 4
 MAX_HOOK_CONCURRENCY = 50
+#: A lease taken for one round of requests lasts their timeout and this margin (the event loop's slack).
+LEASE_MARGIN_SECONDS = 5
 
 #: GitLab.com's limits: hooks per namespace, manual sends (test, resend) per hook per minute, API request body size.
 MAX_PROJECT_HOOKS = 100
