@@ -9,10 +9,15 @@ and what Lambda's pollers add (see ``batch_size``, ``receives_per_batch`` and ``
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import math
 import statistics
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +43,15 @@ LONG_POLL_S = 20
 #: A poller gathering a batch within a window gets each message by a receive of its own while they arrive apart (a
 #: long poll answers on the first message); messages arriving within this long of each other share one receive.
 RECEIVE_TURNAROUND_S = 0.05
+#: Lambda's own lines per invocation in its log group (START, END, REPORT with the X-Ray trace id): about this many
+#: bytes; the function's own lines (Powertools logs, EMF metrics) are measured.
+PLATFORM_LOG_BYTES = 400
+#: Active tracing: Lambda records the first invocation each second and 5 % of the rest (X-Ray's default rule, which
+#: Lambda applies per function).
+XRAY_RESERVOIR_PER_S = 1.0
+XRAY_FIXED_RATE = 0.05
 RATES = (1, 10, 100, 1000)
+OBSERVABILITY = ("xray_traces", "cloudwatch_logs")
 #: The target: from this rate up, a delivery at fan-out 5 costs no more than figure 7's target with full batches.
 TARGET_FROM_RATE = 10
 TARGET_USD = 1.00
@@ -81,6 +94,7 @@ class Point:
     write_units: float
     read_units: float
     billed_ms: float
+    log_bytes: float = 0.0
 
     @property
     def receives(self) -> float:
@@ -115,6 +129,7 @@ class _Run:
     handler: TimedHandler
     calls: dict[str, int] = field(default_factory=dict)
     usage: Any = None
+    log_bytes: int = 0
 
     def point(self) -> Point:
         invocations = max(len(self.handler.durations), 1)
@@ -126,7 +141,33 @@ class _Run:
             read_units=self.usage.read_units / invocations,
             # the median: one slow invocation (a moto hiccup) would move a mean of a few
             billed_ms=statistics.median(math.ceil(seconds * 1000) for seconds in self.handler.durations or [0.0]),
+            log_bytes=self.log_bytes / invocations,
         )
+
+
+class _ByteCount(io.TextIOBase):
+    """Counts what the functions write to stdout (their logs and EMF metrics: CloudWatch Logs bills the bytes)."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+
+    def write(self, text: str) -> int:
+        self.bytes += len(text.encode())
+        return len(text)
+
+
+@contextmanager
+def _counting_output() -> Iterator[_ByteCount]:
+    counted = _ByteCount()
+    handlers = [h for h in logging.getLogger(settings.SERVICE_NAME).handlers if isinstance(h, logging.StreamHandler)]
+    streams = [handler.setStream(counted) for handler in handlers]  # type: ignore[arg-type]
+    saved, sys.stdout = sys.stdout, counted
+    try:
+        yield counted
+    finally:
+        sys.stdout = saved
+        for handler, stream in zip(handlers, streams, strict=True):
+            handler.setStream(stream)
 
 
 def _drain(bench: Bench, queue: settings.QueueSpec, handler: TimedHandler, batch: int, until: int | None) -> _Run:
@@ -142,13 +183,14 @@ def _drain(bench: Bench, queue: settings.QueueSpec, handler: TimedHandler, batch
     bench.counter.reset()
     bench.meter.reset()
     deadline = time.monotonic() + bench.config.timeout_s
-    while time.monotonic() < deadline:
-        if poller.poll_once():
-            continue
-        if until is None or bench.receiver.count >= until:
-            break
-        time.sleep(0.02)  # a delivery held for a moment (a wall-clock wait on the local AWS, not a test)
-    return _Run(handler, dict(bench.counter.calls), bench.meter.reset())
+    with _counting_output() as output:
+        while time.monotonic() < deadline:
+            if poller.poll_once():
+                continue
+            if until is None or bench.receiver.count >= until:
+                break
+            time.sleep(0.02)  # a delivery held for a moment (a wall-clock wait on the local AWS, not a test)
+    return _Run(handler, dict(bench.counter.calls), bench.meter.reset(), output.bytes)
 
 
 def measure(bench: Bench, fan_out: int, batch: int) -> tuple[Point, Point]:
@@ -220,6 +262,9 @@ def _mapping(profile: Profile, rate: float, window_s: int, limit: int, memory_mb
     sqs_requests = invocations * (profile.at(messages, "sqs_billed") - measured_receives + receives) + idle
     requests = invocations * (profile.at(messages, "requests") - measured_receives + receives + 1) + idle
     gb_seconds = invocations * profile.at(messages, "billed_ms") / 1000 * memory_mb / 1024
+    per_s = rate / messages
+    traces = (min(per_s, XRAY_RESERVOIR_PER_S) + XRAY_FIXED_RATE * max(per_s - XRAY_RESERVOIR_PER_S, 0)) * MONTH_S
+    log_gb = invocations * (profile.at(messages, "log_bytes") + PLATFORM_LOG_BYTES) / 1024**3
     return {
         "batch": messages,
         "invocations": invocations,
@@ -229,6 +274,8 @@ def _mapping(profile: Profile, rate: float, window_s: int, limit: int, memory_mb
         "dynamodb_reads": invocations * profile.at(messages, "read_units") * prices.DYNAMODB_READ_REQUEST_UNIT,
         "lambda_requests": invocations * prices.LAMBDA_REQUEST,
         "lambda_duration": gb_seconds * prices.LAMBDA_ARM_GB_SECOND,
+        "xray_traces": traces * prices.XRAY_TRACE_RECORDED,
+        "cloudwatch_logs": log_gb * prices.CLOUDWATCH_LOGS_INGESTED_GB,
         "idle_receives": idle,
         "wait_s": window_wait_s(rate, window_s, limit),
     }
@@ -254,9 +301,12 @@ def bill(
     parts = {"eventbridge_put_events": events * chunks(event_bytes) * prices.EVENTBRIDGE_PUT_EVENT}
     # EventBridge's SendMessage to the ingest queue is an SQS request of the queue's owner.
     parts["sqs"] = events * chunks(event_bytes) * prices.SQS_REQUEST
+    observability = dict.fromkeys(OBSERVABILITY, 0.0)
     for side in (ingest_side, sender_side):
         for name in ("sqs", "dynamodb_writes", "dynamodb_reads", "lambda_requests", "lambda_duration"):
             parts[name] = parts.get(name, 0.0) + side[name]
+        for name in OBSERVABILITY:
+            observability[name] += side[name]
     monthly = sum(parts.values())
     requests = events * chunks(event_bytes) + ingest_side["requests"] + sender_side["requests"]
     return {
@@ -265,6 +315,9 @@ def bill(
         "settings": esm.label,
         "monthly_usd": monthly,
         "usd_per_million": monthly / deliveries * 1_000_000,
+        #: tracing and logs, on top (figure 7 leaves them out too)
+        "observability_monthly_usd": sum(observability.values()),
+        "observability_by_part": observability,
         "requests_per_delivery": requests / deliveries,
         "ingest_batch": ingest_side["batch"],
         "sender_batch": sender_side["batch"],
@@ -280,7 +333,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     labels = list(dict.fromkeys(row["settings"] for row in rows))
     head = ["events/s", "fan-out", "deliveries/month"]
     for index, label in enumerate(labels):
-        head += [f"{label}: $/month", "$/M deliveries", "requests/delivery", "batch"]
+        head += [f"{label}: $/month", "+ traces, logs", "$/M deliveries", "requests/delivery", "batch"]
         head += ["wait"] if index else []
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     keyed = {(row["rate"], row["fan_out"], row["settings"]): row for row in rows}
@@ -291,6 +344,7 @@ def table(rows: list[dict[str, Any]]) -> str:
                 row = keyed[(rate, fan_out, label)]
                 cells += [
                     f"{row['monthly_usd']:,.2f}",
+                    f"{row['observability_monthly_usd']:,.2f}",
                     f"{row['usd_per_million']:.2f}",
                     f"{row['requests_per_delivery']:.2f}",
                     f"{row['ingest_batch']:.1f}/{row['sender_batch']:.1f}",
