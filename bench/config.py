@@ -32,6 +32,11 @@ class BenchConfig:
     coldstart_runs: int = 7
     #: Figure 9: invocations measured per function, batch size and fan-out.
     volume_invocations: int = 3
+    #: Figure 9: what a batching window costs in latency, measured: events put at this rate, with no window and with
+    #: this one.
+    volume_latency_events: int = 10
+    volume_latency_rate: float = 1.0
+    volume_latency_window_s: int = 2
     #: The longest any wait for deliveries may take, in seconds.
     timeout_s: float = 120.0
     #: Which figures to measure (figure 7 needs the runs of figures 1-3, which it makes if they are not chosen).
@@ -56,6 +61,9 @@ SMOKE = BenchConfig(
     growth_events=2,
     coldstart_runs=1,
     volume_invocations=1,
+    volume_latency_events=2,
+    volume_latency_rate=4.0,
+    volume_latency_window_s=1,
     timeout_s=30.0,
 )
 

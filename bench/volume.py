@@ -15,6 +15,7 @@ import logging
 import math
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from bench import prices
-from bench.figures import Figure
+from bench.figures import Figure, percentile
 from bench.meter import chunks
 from bench.receiver import SLOW_PREFIX
 from bench.workload import TimedHandler, create_hooks, event_entry, push_payload, put_events
@@ -216,6 +217,60 @@ def measure(bench: Bench, fan_out: int, batch: int) -> tuple[Point, Point]:
     raise AssertionError("unreachable")
 
 
+def window_latency(bench: Bench, window_s: int) -> dict[str, Any]:
+    """PutEvents → receiver at ``volume_latency_rate`` events a second to one hook, with both local mappings' batching
+    window set to ``window_s`` (one poller a queue here, where Lambda has five)."""
+    config = bench.config
+    tag = f"volume-latency-w{window_s}"
+    project = bench._project(tag)
+    create_hooks(HookKind.PROJECT, project, [f"{bench.receiver.base_url}/fast/{tag}"])
+    entry = event_entry(project, push_payload(project, config.payload_bytes))
+    pollers = [
+        SqsPoller(
+            f"{spec.logical_id}Window",
+            bench.stack.client("sqs"),
+            bench.stack.environment[spec.env_var],
+            replace(spec, max_batching_window_s=window_s),
+            handler,
+        )
+        for spec, handler in (
+            (settings.INGEST_QUEUE, ingest.lambda_handler),
+            (settings.DELIVERY_QUEUE, sender.lambda_handler),
+        )
+    ]
+    for poller in pollers:
+        poller.start()
+    put_at: dict[str, float] = {}
+    pacing = threading.Event()
+    try:
+        expected = bench.receiver.count + config.volume_latency_events
+        started = time.monotonic()
+        for index in range(config.volume_latency_events):
+            pacing.wait(max(0.0, started + index / config.volume_latency_rate - time.monotonic()))
+            sent = time.monotonic()
+            (event_id,) = put_events(bench.events, entry, 1)
+            put_at[event_id] = sent
+        if not bench.receiver.wait_for(expected, config.timeout_s):
+            raise RuntimeError(f"volume latency: {bench.receiver.count} requests of {expected}")
+    finally:
+        for poller in pollers:
+            poller.stop()
+        for poller in pollers:
+            poller.join(timeout=window_s + 5)
+    latencies = [(a.at - put_at[a.event_uuid]) * 1000 for a in bench.receiver.arrivals if a.event_uuid in put_at]
+    return {
+        "window_s": window_s,
+        "events_per_s": config.volume_latency_rate,
+        "deliveries": len(latencies),
+        "p50_ms": percentile(latencies, 0.50),
+        "p95_ms": percentile(latencies, 0.95),
+        "max_ms": max(latencies),
+        "batches": {poller.name: poller.batches for poller in pollers},
+        # one poller a queue: a message waits at most the window at each of the two queues
+        "modelled_max_wait_ms": 2 * 1000 * window_wait_s(config.volume_latency_rate, window_s, 10, pollers=1),
+    }
+
+
 # --- the model -------------------------------------------------------------------------------------------------
 
 
@@ -363,6 +418,7 @@ def figure(bench: Bench) -> Figure:
         full_ingest, full_sender = measure(bench, fan_out, settings.DELIVERY_QUEUE.batch_size)
         measured[fan_out] = (Profile(small_ingest, full_ingest), Profile(small_sender, full_sender))
         points[str(fan_out)] = {"ingest": measured[fan_out][0].as_dict(), "sender": measured[fan_out][1].as_dict()}
+    latency = [window_latency(bench, window) for window in (0, config.volume_latency_window_s)]
     event_bytes = len(json.dumps(event_entry(bench._project("x"), push_payload("x", config.payload_bytes))))
     rows = [
         bill(rate, fan_out, esm, *measured[fan_out], event_bytes)
@@ -370,10 +426,10 @@ def figure(bench: Bench) -> Figure:
         for fan_out in FAN_OUTS
         for esm in profiles_compared()
     ]
-    return cost_figure(rows, points)
+    return cost_figure(rows, points, latency)
 
 
-def cost_figure(rows: list[dict[str, Any]], points: dict[str, Any]) -> Figure:
+def cost_figure(rows: list[dict[str, Any]], points: dict[str, Any], latency: list[dict[str, Any]]) -> Figure:
     """The value: the dearest delivery at fan-out 5 (figure 7's workload) from 10 events a second up, with the window;
     today's beside it, and the trickle (1 event a second) both ways."""
     keyed = {(row["rate"], row["fan_out"], row["settings"]): row for row in rows}
@@ -386,13 +442,15 @@ def cost_figure(rows: list[dict[str, Any]], points: dict[str, Any]) -> Figure:
     value, before = worst(economy), worst(today)
     trickle = {label: keyed[(RATES[0], fan_out, label)]["usd_per_million"] for label in (today, economy)}
     window = settings.ECONOMY_BATCHING_WINDOW_S
+    plain, windowed = latency
     return Figure(
         NUMBER,
         "Cost at each volume, $ per million deliveries (fan-out 5)",
         value,
         "USD",
         f"${value:.2f} with a {window} s window (today ${before:.2f}); at 1 event/s ${trickle[economy]:.2f} "
-        f"(today ${trickle[today]:.2f})",
+        f"(today ${trickle[today]:.2f}); a {windowed['window_s']} s window measured at "
+        f"{windowed['events_per_s']:g} event/s: p95 {windowed['p95_ms'] / 1000:.1f} s (none: {plain['p95_ms']:.0f} ms)",
         f"<= ${TARGET_USD:.2f} from {TARGET_FROM_RATE} events/s",
         value <= TARGET_USD,
         {
@@ -400,6 +458,7 @@ def cost_figure(rows: list[dict[str, Any]], points: dict[str, Any]) -> Figure:
             "measured_per_invocation": points,
             "table": table(rows),
             "baseline_value": before,
+            "window_latency_measured": latency,
             "model": {
                 "month_s": MONTH_S,
                 "min_pollers": MIN_POLLERS,

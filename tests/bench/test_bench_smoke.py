@@ -68,6 +68,10 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
         assert measured["ingest"]["full"]["write_units"] >= settings.DELIVERY_QUEUE.batch_size  # a payload an event
     rows = {(row["rate"], row["fan_out"], row["settings"]): row for row in volume["rows"]}
     assert len(rows) == 4 * 2 * 2 and volume["table"].count("\n") == 2 + 4 * 2 - 1
+    plain, windowed = volume["window_latency_measured"]  # a window's latency, measured beside none
+    assert plain["window_s"] == 0 and windowed["window_s"] == SMOKE.volume_latency_window_s
+    assert plain["deliveries"] == windowed["deliveries"] == SMOKE.volume_latency_events
+    assert windowed["modelled_max_wait_ms"] == 2000 * SMOKE.volume_latency_window_s
     for (_rate, fan_out, label), row in rows.items():  # a trickle costs more per delivery than a flood
         assert row["usd_per_million"] >= rows[(1000, fan_out, label)]["usd_per_million"] - 1e-9, row
 
