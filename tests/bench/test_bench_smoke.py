@@ -32,6 +32,8 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
     assert requests["calls"]["SQS.ReceiveMessage"] == requests["ingest_invocations"] + requests["sender_invocations"]
     written = figures[2]["details"]["items_written"]
     assert written.pop("WINDOW", 0) <= requests["sender_invocations"]  # one rate-limit counter update per batch
+    # the concurrency gate: at most a lease acquired and released per hook per batch (figure 9 shows what it costs)
+    assert written.pop("GATE", 0) <= 2 * SMOKE.fan_out * requests["sender_invocations"]
     # the payload once per event; a log item per hook per sender batch, not one per delivery
     assert written.pop("PAYLOAD") == SMOKE.events
     assert written == {"LOG": SMOKE.fan_out * requests["sender_invocations"]}
