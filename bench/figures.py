@@ -1,5 +1,5 @@
-"""The figures, each a value with its target, from measurements taken in one run: issue 6's seven, and cold start
-(issue 13's F4) as figure 8."""
+"""The figures, each a value with its target, from measurements taken in one run: issue 6's seven, cold start
+(issue 13's F4) as figure 8, and the cost at each volume (issue 13's F3) as figure 9, in bench/volume.py."""
 
 from __future__ import annotations
 
