@@ -30,6 +30,13 @@ class BenchConfig:
     growth_events: int = 10
     #: Figure 8: fresh interpreters per handler (and for the bare interpreter); the median is taken.
     coldstart_runs: int = 7
+    #: Figure 9: invocations measured per function, batch size and fan-out.
+    volume_invocations: int = 3
+    #: Figure 9: what a batching window costs in latency, measured: events put at this rate, with no window and with
+    #: this one.
+    volume_latency_events: int = 10
+    volume_latency_rate: float = 1.0
+    volume_latency_window_s: int = 2
     #: Figure 10 (noisy neighbours): tenant A's flood (events put at once), tenant B's events a second, how long B
     #: puts alone first, and the ingest and sender pollers running at once (as Lambda scales them).
     neighbours_flood: int = 20_000
@@ -39,7 +46,7 @@ class BenchConfig:
     #: The longest any wait for deliveries may take, in seconds.
     timeout_s: float = 120.0
     #: Which figures to measure (figure 7 needs the runs of figures 1-3, which it makes if they are not chosen).
-    figures: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 10)
+    figures: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 
     def as_dict(self) -> dict[str, Any]:
         return {item.name: getattr(self, item.name) for item in fields(self)}
@@ -67,6 +74,10 @@ SMOKE = BenchConfig(
     growth_scopes=(1, 2),
     growth_events=2,
     coldstart_runs=1,
+    volume_invocations=1,
+    volume_latency_events=2,
+    volume_latency_rate=4.0,
+    volume_latency_window_s=1,
     neighbours_flood=40,
     neighbours_rate=5.0,
     neighbours_quiet_s=1.0,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, engine, figures, neighbours
+from bench import coldstart, engine, figures, neighbours, volume
 from bench.config import BenchConfig
 from bench.figures import Figure, RunStats
 from bench.lambdas import lambdas_process, summary_of
@@ -219,6 +219,9 @@ class Bench:
         if 8 in chosen:
             step(f"figure 8: cold start, each handler imported in {config.coldstart_runs} fresh interpreters")
             result.append(figures.cold_start(coldstart.measure(config.coldstart_runs)))
+        if volume.NUMBER in chosen:
+            step(f"figure {volume.NUMBER}: cost at each volume, invocations measured at batches of 1 and 10")
+            result.append(volume.figure(self))
         if neighbours.NUMBER in chosen:
             step(
                 f"figure {neighbours.NUMBER}: noisy neighbour, {config.neighbours_flood} events at once beside "

@@ -106,6 +106,14 @@ DELIVERY_QUEUE = QueueSpec(
     max_receive_count=5,
 )
 
+#: A batching window on both event source mappings (CDK context ``batching_window_seconds``, 0 to 300 s): Lambda
+#: gathers a queue's messages for up to that long before invoking, so a batch holds more than one message at a
+#: trickle; each delivery may wait that long per queue. Off by default (bench figure 5's latency); the bench's figure 9
+#: shows the bill with ECONOMY_BATCHING_WINDOW_S.
+BATCHING_WINDOW_CONTEXT = "batching_window_seconds"
+MAX_BATCHING_WINDOW_S = 300
+ECONOMY_BATCHING_WINDOW_S = 20
+
 BUS_NAME_ENV = "HOOKLINE_BUS_NAME"
 ADMIN_TOKEN_ENV = "HOOKLINE_ADMIN_TOKEN"
 ADMIN_TOKEN_SECRET_ENV = "HOOKLINE_ADMIN_TOKEN_SECRET"
@@ -158,14 +166,18 @@ SQS_MAX_VISIBILITY_SECONDS = 12 * 3600 - 15 * 60
 MAX_HOLD_ENV = "HOOKLINE_MAX_HOLD_SECONDS"
 DELIVERY_MAX_AGE_ENV = "HOOKLINE_DELIVERY_MAX_AGE_HOURS"
 DEFAULT_DELIVERY_MAX_AGE_HOURS = 72
-#: After a disable window ends, one probe goes first; the others wait this long for its outcome.
+#: After a disable window ends, one probe goes first (its lease lasts PROBE_LEASE_SECONDS at most); the others look
+#: again every PROBE_WAIT_SECONDS, so the backlog follows soon after the probe's success (through slow start).
 PROBE_LEASE_SECONDS = 30
+PROBE_WAIT_SECONDS = 2
 #: Seconds one delivery attempt may take as a whole (lookup, connect, send, answer); GitLab's is 10 s, the default.
 REQUEST_TIMEOUT_ENV = "HOOKLINE_REQUEST_TIMEOUT_SECONDS"
 #: At most this many requests in flight to one hook at once, across all senders: a hook's ``concurrency_limit``
 #: defaults to it and may be set from 1 to MAX_HOOK_CONCURRENCY.
 PER_HOOK_CONCURRENCY = 4
 MAX_HOOK_CONCURRENCY = 50
+#: A lease taken for one round of requests lasts their timeout and this margin (the event loop's slack).
+LEASE_MARGIN_SECONDS = 5
 
 #: GitLab.com's limits: hooks per namespace, manual sends (test, resend) per hook per minute, API request body size.
 MAX_PROJECT_HOOKS = 100
