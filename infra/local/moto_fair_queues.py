@@ -56,7 +56,7 @@ def apply() -> None:
             return visible
         in_flight = Counter(
             message.group_id
-            for message in self._pending_messages
+            for message in self._pending_messages.copy()  # one C call: other threads may change the set
             if message.group_id is not None and not message.visible
         )
         return fair_order(visible, in_flight)
