@@ -1,6 +1,6 @@
 """The figures, each a value with its target, from measurements taken in one run: issue 6's seven, cold start
 (issue 13's F4) as figure 8, the cost at each volume (issue 13's F3) as figure 9, in bench/volume.py, and noisy
-neighbours (issue 13's F2) as figure 10, in bench/neighbours.py."""
+neighbours (issue 13's F2) as figure 11, in bench/neighbours.py."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Figure 10 (issue 13's F2, noisy neighbours): tenant A puts a flood of events at once while tenant B puts two a
+"""Figure 11 (issue 13's F2, noisy neighbours): tenant A puts a flood of events at once while tenant B puts two a
 second; B's p95 PutEvents → receiver latency under the flood ÷ B's p95 with no flood, with A's throughput beside it.
 
 Fair: the delivery queue's messages carry their tenant's message group, and the local stack's moto hands them out as
@@ -32,7 +32,7 @@ from infra.local.child import ChildServer, ignore_interrupts
 if TYPE_CHECKING:
     from bench.runner import Bench
 
-NUMBER = 10
+NUMBER = 11
 GOAL = 2.0
 _GROUPS_ENV = "HOOKLINE_BENCH_MESSAGE_GROUPS"
 

@@ -19,7 +19,7 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
 
     saved = json.loads(path.read_text())
     assert path.parent == tmp_path and path.suffix == ".json"
-    assert [figure["number"] for figure in saved["figures"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert [figure["number"] for figure in saved["figures"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 11]
     for figure in saved["figures"]:
         assert isinstance(figure["value"], int | float) and math.isfinite(figure["value"]), figure
         assert figure["value"] > 0 and isinstance(figure["passed"], bool) and figure["target"], figure
@@ -76,7 +76,7 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
     assert windowed["modelled_max_wait_ms"] == 2000 * SMOKE.volume_latency_window_s
     for (_rate, fan_out, label), row in rows.items():  # a trickle costs more per delivery than a flood
         assert row["usd_per_million"] >= rows[(1000, fan_out, label)]["usd_per_million"] - 1e-9, row
-    neighbours = figures[10]["details"]  # a flood beside a trickle, with message groups and without, in one run
+    neighbours = figures[11]["details"]  # a flood beside a trickle, with message groups and without, in one run
     for run in (neighbours["fair"], neighbours["baseline"]):
         assert run["a_events"] == SMOKE.neighbours_flood and run["b_events"] >= 1 and run["a_deliveries_per_s"] > 0
     assert neighbours["b_quiet_events"] >= 1 and neighbours["workers"] == SMOKE.neighbours_workers

@@ -14,7 +14,7 @@ def test_flags_override_variables_which_override_the_quick_preset(monkeypatch: p
     assert (config.events, config.fan_out, config.figures, config.duration_s) == (12, 7, (4, 5), 10.0)
 
 
-@pytest.mark.parametrize("figures", ["11", "0,1", ","])
+@pytest.mark.parametrize("figures", ["12", "0,1", ","])
 def test_figures_outside_one_to_seven_are_refused(figures: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         from_args(["--figures", figures])
