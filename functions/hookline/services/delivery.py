@@ -432,7 +432,10 @@ class DeliverySender:
         if requeue:
             send_messages(
                 self.queue_url,
-                [OutgoingMessage(task.model_dump_json(exclude_none=True), delay) for task, delay in requeue],
+                [
+                    OutgoingMessage(task.model_dump_json(exclude_none=True), delay, task.message_group)
+                    for task, delay in requeue
+                ],
             )
         if holds.hide:
             hide_messages(self.queue_url, holds.hide)
