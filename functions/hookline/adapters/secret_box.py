@@ -17,13 +17,13 @@ import binascii
 import os
 import threading
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-import boto3
 from botocore.exceptions import ClientError, ParamValidationError
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from hookline.adapters.aws import client
 from hookline.config import runtime_config
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class SecretUnreadable(ValueError):
 
 @cache
 def kms() -> KMSClient:
-    return boto3.client("kms")
+    return cast("KMSClient", client("kms", config=None))
 
 
 class SecretBox:
