@@ -32,9 +32,7 @@ HANDLERS: dict[str, tuple[settings.FunctionSpec, float]] = {
 
 #: What the stack sets on every function (infra/constructs/function.py), and placeholders for the resources' names.
 _DEPLOYED = {
-    "POWERTOOLS_SERVICE_NAME": settings.SERVICE_NAME,
-    "POWERTOOLS_METRICS_NAMESPACE": settings.METRICS_NAMESPACE,
-    "LOG_LEVEL": "INFO",
+    **settings.FUNCTION_ENVIRONMENT,
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
     settings.HOOKS_TABLE.env_var: "hooks",
@@ -47,7 +45,9 @@ _DEPLOYED = {
 
 def lambda_environment(spec: settings.FunctionSpec, base: Mapping[str, str] = os.environ) -> dict[str, str]:
     """The environment of ``spec``'s function in Lambda, tracing on; PYTHONPATH finds this checkout's code."""
-    environment = {name: value for name, value in base.items() if not name.startswith(("POWERTOOLS_", "HOOKLINE_"))}
+    environment = {
+        name: value for name, value in base.items() if not name.startswith(("POWERTOOLS_", "HOOKLINE_", "PYDANTIC_"))
+    }
     environment.update(_DEPLOYED)
     environment.update(spec.environment)
     environment["AWS_LAMBDA_FUNCTION_NAME"] = spec.logical_id
