@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from hookline import settings
 from hookline.adapters.aws import read_both
@@ -63,6 +62,7 @@ from hookline.domain.sending import (
     state_events,
     triage,
 )
+from hookline.services.sqs_batch import SQSRecord
 
 __all__ = ["HOOK_DELETED", "PARKED_HOOK_DISABLED", "DeliverySender", "QueuedTask", "SendReport", "SenderPolicy"]
 
