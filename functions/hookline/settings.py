@@ -125,6 +125,15 @@ KMS_KEY_ENV = "HOOKLINE_KMS_KEY_ID"
 CLIENT_CERT_SECRET_ENV = "HOOKLINE_CLIENT_CERT_SECRET"
 METRICS_NAMESPACE = "Hookline"
 SERVICE_NAME = "hookline"
+#: What the stack sets on every function, besides its own settings. Hookline uses no pydantic plugin: without
+#: ``PYDANTIC_DISABLE_PLUGINS`` pydantic reads the entry points of every installed distribution at the first model it
+#: builds, on each cold start.
+FUNCTION_ENVIRONMENT = {
+    "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+    "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+    "LOG_LEVEL": "INFO",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
+}
 #: What X-Ray traces inside the functions: AWS calls. Powertools' default patches every library X-Ray knows that is
 #: installed, which imports httpx in every function at cold start (and adds a subsegment per delivery POST).
 TRACED_MODULES = ("botocore",)

@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from hookline.settings import METRICS_NAMESPACE, SERVICE_NAME, FunctionSpec
+from hookline.settings import FUNCTION_ENVIRONMENT, FunctionSpec
 from infra.nag import acknowledge
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,9 +78,7 @@ class HooklineFunction(Construct):
             log_group=self.log_group,
             tracing=lambda_.Tracing.ACTIVE,
             environment={
-                "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-                "LOG_LEVEL": "INFO",
+                **FUNCTION_ENVIRONMENT,
                 **spec.environment,
                 **environment,
             },

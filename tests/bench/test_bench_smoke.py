@@ -58,6 +58,7 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
     }
     assert all(len(samples) == SMOKE.coldstart_runs for samples in cold["samples_ms"].values())
     assert all(ms > 0 for ms in cold["import_ms"].values()) and cold["bare_interpreter_ms"] > 0
+    assert set(cold["import_cpu_ms"]) == set(cold["import_ms"]) and all(ms > 0 for ms in cold["import_cpu_ms"].values())
     volume = figures[9]["details"]  # each function's cost per invocation measured at a batch of one and a full one
     for measured in volume["measured_per_invocation"].values():
         for function in ("ingest", "sender"):
@@ -93,3 +94,20 @@ def test_cold_start_runs_with_tracing_on_as_deployed() -> None:
     assert {module: spec.handler.rsplit(".", 1)[0] for module, (spec, _) in HANDLERS.items()} == {
         module: module for module in HANDLERS
     }
+
+
+def test_cold_start_imports_only_what_the_function_has_in_lambda() -> None:
+    """The layer's packages and the runtime's boto3 import; development tools beside them do not (httpx would load its
+    command line client, with rich and click, when it finds them)."""
+    import subprocess
+    import sys
+
+    from bench.coldstart import _as_deployed, absent_modules
+
+    absent = absent_modules()
+    assert {"rich", "click", "pygments", "moto", "pytest", "aws_cdk"} <= absent
+    assert not absent & {"httpx", "pydantic", "aws_lambda_powertools", "aws_xray_sdk", "wrapt", "botocore", "boto3"}
+    assert "hookline" not in absent
+    probe = "import sys, httpx, botocore, aws_xray_sdk; print('rich' in sys.modules)\ntry:\n import rich\nexcept ImportError:\n print('absent')"
+    answer = subprocess.run([sys.executable, "-c", _as_deployed(probe)], capture_output=True, text=True, check=True)
+    assert answer.stdout.split() == ["False", "absent"]

@@ -60,3 +60,19 @@ def test_every_operation_is_tagged_summarised_described_and_typed() -> None:
     assert create["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/GroupHook"}
     group_hook = document["components"]["schemas"]["GroupHook"]["properties"]
     assert {"group_id", "subgroup_events", "push_events"} <= set(group_hook) and "project_id" not in group_hook
+
+
+def test_the_swagger_ui_page_serves_the_document_and_keeps_its_headers(running: LocalStack) -> None:
+    """The page's handler is Powertools' own, made at the first request (Powertools' OpenAPI models are not loaded at
+    cold start): it embeds the same document, answers ``?format=json`` with it, and keeps the framing headers."""
+    page = httpx.get(f"{running.api_url}/api/v4/docs")
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert (page.headers["X-Frame-Options"], page.headers["Referrer-Policy"]) == ("DENY", "no-referrer")
+    assert page.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert "persistAuthorization: true" in page.text
+    as_json = httpx.get(f"{running.api_url}/api/v4/docs", params={"format": "json"})
+    assert as_json.status_code == 200 and as_json.json() == json.loads(openapi_json())
+    assert as_json.text == openapi_json().replace("</", "<\\/")
+    assert as_json.text in page.text
+    redirect = httpx.get(f"{running.api_url}/api/v4/docs", params={"format": "oauth2-redirect"})
+    assert redirect.status_code == 200 and "oauth2" in redirect.text.lower()

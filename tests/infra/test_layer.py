@@ -91,3 +91,9 @@ def test_no_bytecode_or_scripts(site: Path) -> None:
     assert not list(site.rglob("__pycache__"))
     assert not (site / "bin").exists()
     assert not (site / "boto3").exists(), "boto3 comes with the Lambda runtime"
+
+
+def test_the_x_ray_sdk_is_in_the_layer(site: Path, installed: dict[str, str]) -> None:
+    """Active tracing: Powertools' Tracer imports the X-Ray SDK at init, and the Lambda runtime does not have it."""
+    assert "aws-xray-sdk" in installed and (site / "aws_xray_sdk" / "core").is_dir()
+    assert "wrapt" in installed

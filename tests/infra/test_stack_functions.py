@@ -18,6 +18,7 @@ COMMON_ENV = {
     "POWERTOOLS_SERVICE_NAME": settings.SERVICE_NAME,
     "POWERTOOLS_METRICS_NAMESPACE": settings.METRICS_NAMESPACE,
     "LOG_LEVEL": "INFO",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",  # no entry point scan at the first model (a cold start cost)
 }
 
 

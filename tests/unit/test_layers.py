@@ -47,6 +47,11 @@ def test_the_domain_imports_no_aws_sdk_and_no_outer_layer() -> None:
     assert _offenders(_modules("domain"), *outer) == {}
 
 
+def test_no_lambda_code_imports_boto3() -> None:
+    """botocore alone builds the clients: importing boto3 would cost each cold start ~120 ms (figure 8)."""
+    assert _offenders(sorted(PACKAGE.rglob("*.py")), "boto3") == {}
+
+
 def test_the_check_sees_an_offending_import(tmp_path: Path) -> None:
     module = tmp_path / "bad.py"
     module.write_text("def f():\n    from hookline.api.models import HookCreate\n    import boto3\n")

@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
@@ -131,8 +130,6 @@ def _opened(values: dict[str, Any], hook_id: int, unopened: list[str]) -> dict[s
     box = secret_box()
 
     def open_one(value: Any, field: str, legacy_field: str) -> str | None:
-        if isinstance(value, Binary):
-            value = bytes(value)  # type: ignore[call-overload]  # Binary has __bytes__
         if not isinstance(value, bytes | str):
             unopened.append(field)
             return None

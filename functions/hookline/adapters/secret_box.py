@@ -17,16 +17,15 @@ import binascii
 import os
 import threading
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-import boto3
 from botocore.exceptions import ClientError, ParamValidationError
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from hookline.adapters.aws import client
 from hookline.config import runtime_config
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     from mypy_boto3_kms import KMSClient
 
 LEGACY_PREFIX = "kms1:"
@@ -45,9 +44,17 @@ class SecretUnreadable(ValueError):
     """A stored value that cannot be opened: corrupt, sealed with another key or for another field or hook."""
 
 
+def _aes_gcm(key: bytes) -> AESGCM:
+    """AES-256-GCM with ``key``; cryptography is imported at the first value sealed or opened, not at cold start
+    (the ingest function never opens one, nor does a function with no key configured)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(key)
+
+
 @cache
 def kms() -> KMSClient:
-    return boto3.client("kms")
+    return cast("KMSClient", client("kms", config=None))
 
 
 class SecretBox:
@@ -64,7 +71,7 @@ class SecretBox:
             return value
         plain_key, encrypted_key = self._current_key()
         nonce = os.urandom(_NONCE)
-        sealed = AESGCM(plain_key).encrypt(nonce, value.encode(), context.encode())
+        sealed = _aes_gcm(plain_key).encrypt(nonce, value.encode(), context.encode())
         return VERSION + len(encrypted_key).to_bytes(2, "big") + encrypted_key + nonce + sealed
 
     def open(self, value: bytes | str, context: str, legacy_context: str) -> str:
@@ -88,8 +95,10 @@ class SecretBox:
         if not 0 < len(encrypted_key) <= _MAX_KMS_BLOB or len(sealed) <= _NONCE:
             raise SecretUnreadable("malformed")
         plain_key = self._plain_key(encrypted_key)
+        from cryptography.exceptions import InvalidTag
+
         try:
-            return AESGCM(plain_key).decrypt(sealed[:_NONCE], sealed[_NONCE:], context.encode()).decode()
+            return _aes_gcm(plain_key).decrypt(sealed[:_NONCE], sealed[_NONCE:], context.encode()).decode()
         except (InvalidTag, ValueError):
             raise SecretUnreadable("does not open") from None
 

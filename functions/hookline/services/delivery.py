@@ -20,7 +20,6 @@ from functools import partial
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from hookline import settings
 from hookline.adapters.aws import in_parallel, read_both, read_three
@@ -77,6 +76,7 @@ from hookline.domain.sending import (
     state_events,
     triage,
 )
+from hookline.services.sqs_batch import SQSRecord
 
 __all__ = ["HOOK_DELETED", "PARKED_HOOK_DISABLED", "DeliverySender", "QueuedTask", "SendReport", "SenderPolicy"]
 

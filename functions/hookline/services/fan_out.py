@@ -11,7 +11,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from hookline import settings
 from hookline.adapters.aws import sqs
@@ -27,6 +26,7 @@ from hookline.domain.hooks import SYSTEM_SCOPE, namespace_key
 from hookline.domain.image_urls import with_absolute_image_urls
 from hookline.domain.recursion import Admission, ChainEvent, ChainKey, ChainRoot, chain_tenant
 from hookline.services.recursion_guard import RecursionGuard
+from hookline.services.sqs_batch import SQSRecord
 
 logger = Logger(service=settings.SERVICE_NAME)
 
