@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--<size> N ...]`: one local stack, the eight figures, a table and a JSON file."""
+"""`python -m bench [--quick] [--<size> N ...]`: one local stack, the figures, a table and a JSON file."""
 
 from __future__ import annotations
 

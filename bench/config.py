@@ -30,16 +30,31 @@ class BenchConfig:
     growth_events: int = 10
     #: Figure 8: fresh interpreters per handler (and for the bare interpreter); the median is taken.
     coldstart_runs: int = 7
+    #: Figure 9: deliveries held behind a disabled hook, sender workers draining them, the receiver's service time (ms);
+    #: how long the gated side may take to drain, and how long the baseline runs at most (seconds).
+    herd_deliveries: int = 5000
+    herd_workers: int = 8
+    herd_service_ms: int = 100
+    herd_timeout_s: float = 900.0
+    herd_baseline_s: float = 180.0
     #: The longest any wait for deliveries may take, in seconds.
     timeout_s: float = 120.0
     #: Which figures to measure (figure 7 needs the runs of figures 1-3, which it makes if they are not chosen).
-    figures: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
+    figures: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 
     def as_dict(self) -> dict[str, Any]:
         return {item.name: getattr(self, item.name) for item in fields(self)}
 
 
-QUICK: dict[str, Any] = {"events": 30, "engine_batches": 20, "engine_rounds": 2, "duration_s": 10.0, "growth_events": 5}
+QUICK: dict[str, Any] = {
+    "events": 30,
+    "engine_batches": 20,
+    "engine_rounds": 2,
+    "duration_s": 10.0,
+    "growth_events": 5,
+    "herd_deliveries": 1000,
+    "herd_baseline_s": 60.0,
+}
 SMOKE = BenchConfig(
     events=2,
     fan_out=2,
@@ -53,6 +68,11 @@ SMOKE = BenchConfig(
     growth_scopes=(1, 2),
     growth_events=2,
     coldstart_runs=1,
+    herd_deliveries=24,
+    herd_workers=3,
+    herd_service_ms=5,
+    herd_timeout_s=60.0,
+    herd_baseline_s=10.0,
     timeout_s=30.0,
 )
 

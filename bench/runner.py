@@ -1,4 +1,4 @@
-"""One bench run on one local stack: the workloads behind the eight figures, in order, with progress."""
+"""One bench run on one local stack: the workloads behind the nine figures, in order, with progress."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, engine, figures
+from bench import coldstart, engine, figures, herd
 from bench.config import BenchConfig
 from bench.figures import Figure, RunStats
 from bench.lambdas import lambdas_process, summary_of
@@ -185,6 +185,32 @@ class Bench:
         ]
         return figures.growth(cases)
 
+    # --- figure 9 --------------------------------------------------------------------------------------------
+    def herd(self) -> Figure:
+        """The herd with the concurrency gate, then the baseline without it, on the same receiver."""
+        config, queue_url = self.config, self.stack.environment[settings.DELIVERY_QUEUE.env_var]
+        self.counter.detach()  # the senders' AWS requests are figure 1's business; metering them would load moto
+        self.meter.detach()
+        receiver = herd.LimitedReceiver(settings.PER_HOOK_CONCURRENCY, config.herd_service_ms / 1000).start()
+        sides = {}
+        try:
+            for gated, timeout_s in ((True, config.herd_timeout_s), (False, config.herd_baseline_s)):
+                self.progress(f"      {'gate on' if gated else 'baseline (gate off)'}")
+                sides[gated] = herd.run_herd(
+                    receiver,
+                    lambda: self.stack.client("sqs"),
+                    queue_url,
+                    self._project("herd-gate" if gated else "herd-base"),
+                    gated=gated,
+                    deliveries=config.herd_deliveries,
+                    workers=config.herd_workers,
+                    timeout_s=timeout_s,
+                    progress=self.progress,
+                ).as_dict()
+        finally:
+            receiver.stop()
+        return figures.herd(sides[True], sides[False])
+
     # --- all -------------------------------------------------------------------------------------------------
     def run(self) -> list[Figure]:
         config, started, chosen = self.config, time.monotonic(), set(self.config.figures)
@@ -219,6 +245,12 @@ class Bench:
         if 8 in chosen:
             step(f"figure 8: cold start, each handler imported in {config.coldstart_runs} fresh interpreters")
             result.append(figures.cold_start(coldstart.measure(config.coldstart_runs)))
+        if 9 in chosen:
+            step(
+                f"figure 9: herd, {config.herd_deliveries} deliveries held, then {config.herd_workers} senders; "
+                f"receiver: {settings.PER_HOOK_CONCURRENCY} at once, {config.herd_service_ms} ms each"
+            )
+            result.append(self.herd())
         step("done")
         return [figure for figure in result if figure.number in chosen]
 

@@ -19,12 +19,12 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
 
     saved = json.loads(path.read_text())
     assert path.parent == tmp_path and path.suffix == ".json"
-    assert [figure["number"] for figure in saved["figures"]] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert [figure["number"] for figure in saved["figures"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     for figure in saved["figures"]:
         assert isinstance(figure["value"], int | float) and math.isfinite(figure["value"]), figure
         assert figure["value"] > 0 and isinstance(figure["passed"], bool) and figure["target"], figure
     assert any("figure 5" in message for message in messages) and messages[-1].endswith("done")
-    assert len(table(saved["figures"]).splitlines()) == 10
+    assert len(table(saved["figures"]).splitlines()) == 11
 
     figures = {figure["number"]: figure for figure in saved["figures"]}
     requests = figures[1]["details"]
@@ -56,6 +56,12 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
     }
     assert all(len(samples) == SMOKE.coldstart_runs for samples in cold["samples_ms"].values())
     assert all(ms > 0 for ms in cold["import_ms"].values()) and cold["bare_interpreter_ms"] > 0
+    herd = figures[9]["details"]  # the backlog behind a recovered hook, with the gate and without, same receiver
+    for side, gated in ((herd["gated"], True), (herd["baseline"], False)):
+        assert side["gated"] is gated and side["deliveries"] == SMOKE.herd_deliveries, side
+        assert side["workers"] == SMOKE.herd_workers and side["sender_invocations"] >= 1, side
+        assert side["first_in_flight"][0] == 1, side  # the probe goes alone
+    assert herd["gated"]["drained"] and herd["gated"]["delivered"] == SMOKE.herd_deliveries, herd["gated"]
 
 
 def test_cold_start_runs_with_tracing_on_as_deployed() -> None:
