@@ -158,8 +158,10 @@ SQS_MAX_VISIBILITY_SECONDS = 12 * 3600 - 15 * 60
 MAX_HOLD_ENV = "HOOKLINE_MAX_HOLD_SECONDS"
 DELIVERY_MAX_AGE_ENV = "HOOKLINE_DELIVERY_MAX_AGE_HOURS"
 DEFAULT_DELIVERY_MAX_AGE_HOURS = 72
-#: After a disable window ends, one probe goes first; the others wait this long for its outcome.
+#: After a disable window ends, one probe goes first (its lease lasts PROBE_LEASE_SECONDS at most); the others look
+#: again every PROBE_WAIT_SECONDS, so the backlog follows soon after the probe's success (through slow start).
 PROBE_LEASE_SECONDS = 30
+PROBE_WAIT_SECONDS = 2
 #: Seconds one delivery attempt may take as a whole (lookup, connect, send, answer); GitLab's is 10 s, the default.
 REQUEST_TIMEOUT_ENV = "HOOKLINE_REQUEST_TIMEOUT_SECONDS"
 #: At most this many requests in flight to one hook at once, across all senders: a hook's ``concurrency_limit``

@@ -44,6 +44,7 @@ def fan_out() -> FanOut:
 @cache
 def delivery_sender() -> DeliverySender:
     from hookline.adapters.delivery_store import DeliveryStore
+    from hookline.adapters.gate_store import GateStore
     from hookline.adapters.hook_store import HookStore
     from hookline.adapters.http_client import HttpSender
     from hookline.adapters.tls import ClientCertificate
@@ -62,6 +63,7 @@ def delivery_sender() -> DeliverySender:
             timeout_s=config.request_timeout_s,
         ),
         RequestContext(instance_url=config.instance_url, user_agent=user_agent(config.gitlab_version)),
+        gates=GateStore(),
         queue_url=config.delivery_queue_url,
         bus_name=config.bus_name,
         policy=config.sender_policy,

@@ -105,10 +105,17 @@ def test_the_whole_story(console: Watched, running: LocalStack, receiver: Receiv
     expect(page.locator("#f-token")).to_have_value("")  # write-only
     expect(page.locator("#f-token")).to_have_attribute("placeholder", "(unchanged: a secret token is set)")
     page.screenshot(path=str(SCREENSHOTS / "edit-hook.png"), full_page=True)
+    expect(page.locator("#f-concurrency_limit")).to_have_value("4")
+    page.fill("#f-concurrency_limit", "0")
+    page.click("[data-testid=save]")
+    expect(page.locator("[data-error=concurrency_limit]")).to_have_text("concurrency_limit is invalid")
+    page.fill("#f-concurrency_limit", "2")
     page.fill("#f-description", "Pushes and tags of the shop")
     page.click("[data-testid=save]")
     expect(page.get_by_test_id("flash")).to_have_text("Webhook updated.")
-    assert hook_admin().store.get(hook_id).token == "s3cret-token"  # a save without a token keeps it
+    saved = hook_admin().store.get(hook_id)
+    assert saved.token == "s3cret-token"  # a save without a token keeps it
+    assert saved.concurrency_limit == 2
 
     # recent events: the green test event
     hook_row(page, "Shop events").get_by_test_id("events").click()

@@ -97,6 +97,12 @@ TABLE = [
     pytest.param({"push_events_branch_filter": "feature/../x"}, *INVALID_FILTER, id="wildcard-dot-dot"),
     pytest.param({"push_events_branch_filter": "refs/heads/main"}, *INVALID_FILTER, id="wildcard-refs-heads"),
     # custom_webhook_template: at most 4096 characters
+    pytest.param({}, ACCEPTED, {"concurrency_limit": 4}, id="concurrency-default"),
+    pytest.param({"concurrency_limit": 1}, ACCEPTED, {"concurrency_limit": 1}, id="concurrency-1"),
+    pytest.param({"concurrency_limit": "50"}, ACCEPTED, {"concurrency_limit": 50}, id="concurrency-50"),
+    pytest.param({"concurrency_limit": 0}, 400, {"error": "concurrency_limit is invalid"}, id="concurrency-0"),
+    pytest.param({"concurrency_limit": 51}, 400, {"error": "concurrency_limit is invalid"}, id="concurrency-51"),
+    pytest.param({"concurrency_limit": "many"}, 400, {"error": "concurrency_limit is invalid"}, id="concurrency-text"),
     pytest.param({"custom_webhook_template": "t" * 4096}, ACCEPTED, {"custom_webhook_template": "t" * 4096}, id="template-4096"),
     pytest.param({"custom_webhook_template": "t" * 4097}, 422, _too_long("custom_webhook_template", 4096), id="template-4097"),
 ]  # fmt: skip

@@ -8,6 +8,7 @@ import pytest
 
 from hookline.domain.delivery import DeliveryResult, DeliveryTask, FailureKind, idempotency_key
 from hookline.domain.events import HookKind
+from hookline.domain.gate import GateOutcome
 from hookline.domain.hook_state import HookState
 from hookline.domain.hooks import Hook
 from hookline.domain.retry import EXHAUSTED, EXPIRED
@@ -23,6 +24,7 @@ from hookline.domain.sending import (
     Verdict,
     counted_outcomes,
     fold,
+    gate_outcome,
     park_events,
     plan_holds,
     resolve_probes,
@@ -94,7 +96,7 @@ def test_one_probe_per_hook_goes_when_its_lease_is_won() -> None:
 
     probe, send = Triage(Verdict.PROBE), Triage(Verdict.SEND)
     resolved = resolve_probes([(1, probe), (1, probe), (2, probe), (3, send)], acquire, NOW, POLICY)
-    wait = Triage(Verdict.HOLD, NOW + POLICY.probe_lease)
+    wait = Triage(Verdict.HOLD, NOW + POLICY.probe_wait)
     assert resolved == [send, wait, wait, send]
     assert asked == [1, 2]  # one lease write per recovering hook
 
@@ -217,3 +219,33 @@ def test_only_deliveries_that_ran_out_are_announced() -> None:
         (DELIVERY_EXHAUSTED_EVENT, EXHAUSTED),
         (DELIVERY_EXHAUSTED_EVENT, EXPIRED),
     ]
+
+
+def _attempt(the_hook: Hook, status: int | None, headers: dict[str, str] | None = None, kind=None) -> Attempt:
+    result = DeliveryResult(0.01, status, headers or {}, internal_error="x" if kind else None, error_kind=kind)
+    return Attempt(task(the_hook.id), the_hook, result)
+
+
+RECOVERING = hook(failures=4, until=NOW - timedelta(seconds=1))
+
+
+@pytest.mark.parametrize(
+    ("attempts", "after", "outcome"),
+    [
+        ([], HookState(), (0, GateOutcome())),
+        ([_attempt(hook(), 200), _attempt(hook(), 500)], HookState(1), (4, GateOutcome(succeeded=1, failed=1))),
+        # Hookline's own failures (a deferred send, a payload it could not read) tell the gate nothing
+        ([_attempt(hook(), None, kind=FailureKind.DEFERRED)], HookState(), (4, GateOutcome())),
+        ([_attempt(RECOVERING, 200)], HookState(), (4, GateOutcome(succeeded=1, recovered=True))),
+        ([_attempt(RECOVERING, 500)], HookState(5, NOW), (4, GateOutcome(failed=1))),
+        (
+            [_attempt(hook(), 429, {"Retry-After": "120"}), _attempt(hook(), 503, {"retry-after": "5"})],
+            HookState(2),
+            (4, GateOutcome(failed=2, pause_until=NOW + timedelta(seconds=120))),
+        ),
+    ],
+)
+def test_what_a_batch_tells_a_hooks_gate(
+    attempts: list[Attempt], after: HookState, outcome: tuple[int, GateOutcome]
+) -> None:
+    assert gate_outcome(attempts, {7: after}, NOW) == outcome

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 U = TypeVar("U")
+V = TypeVar("V")
 _BATCH_GET_LIMIT = 100
 _BATCH_WRITE_LIMIT = 25
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=50)
@@ -44,6 +46,18 @@ def events() -> EventBridgeClient:
 @cache
 def secretsmanager() -> SecretsManagerClient:
     return boto3.client("secretsmanager", config=_CONFIG)
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(16, thread_name_prefix="aws")
+
+
+def in_parallel(calls: list[Callable[[], T]]) -> list[T]:
+    """Independent AWS calls at once (clients are thread-safe), their answers in order; the first error raises."""
+    if len(calls) <= 1:
+        return [call() for call in calls]
+    return list(_pool().map(lambda call: call(), calls))
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
@@ -81,6 +95,14 @@ def read_both(first: BatchRead[T], second: BatchRead[U]) -> tuple[T, U]:
         [(first.table_name, first.keys), (second.table_name, second.keys)], consistent
     )
     return first.parse(found_first), second.parse(found_second)
+
+
+def read_three(first: BatchRead[T], second: BatchRead[U], third: BatchRead[V]) -> tuple[T, U, V]:
+    """Three reads sharing their BatchGetItem calls (100 keys a call), even across tables."""
+    requests = (first, second, third)
+    consistent = {request.table_name for request in requests if request.consistent}
+    found = _batch_get_all([(request.table_name, request.keys) for request in requests], consistent)
+    return first.parse(found[0]), second.parse(found[1]), third.parse(found[2])
 
 
 def _batch_get_all(

@@ -97,6 +97,15 @@ class HookUpdate(_TriggerFields):
     token: str | None = Field(default=None, json_schema_extra={"maxLength": MAX_LENGTHS["token"]})
     signing_token: str | None = Field(default=None, max_length=128)
     enable_ssl_verification: StrictBool | None = None
+    concurrency_limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=settings.MAX_HOOK_CONCURRENCY,
+        description=(
+            "Hookline's: at most this many requests in flight to the hook at once, across all senders "
+            f"(default {settings.PER_HOOK_CONCURRENCY})."
+        ),
+    )
     push_events_branch_filter: str | None = None
     branch_filter_strategy: BranchFilterStrategy | None = None
     custom_webhook_template: str | None = Field(
@@ -144,6 +153,7 @@ class HookOut(BaseModel):
     description: str | None
     created_at: str
     enable_ssl_verification: bool
+    concurrency_limit: int
     alert_status: str
     disabled_until: str | None
     push_events_branch_filter: str | None
@@ -193,6 +203,7 @@ def hook_out(hook: Hook, now: datetime) -> dict[str, Any]:
     body.update(
         {
             "enable_ssl_verification": hook.enable_ssl_verification,
+            "concurrency_limit": hook.concurrency_limit,
             "alert_status": hook.alert_status(now).value,
             "disabled_until": gitlab_time(hook.disabled_until),
             "push_events_branch_filter": hook.push_events_branch_filter,

@@ -389,6 +389,8 @@ async function hookForm(ns, hookId) {
   const branchFilter = h("input", {type: "text", id: "f-push_events_branch_filter",
     value: val("push_events_branch_filter", ""), placeholder: "main, release/*, or ^feature/.*$"});
   const ssl = h("input", {type: "checkbox", id: "f-enable_ssl_verification", checked: val("enable_ssl_verification", true)});
+  const concurrency = h("input", {type: "number", id: "f-concurrency_limit", min: "1", max: "50", step: "1",
+    value: String(val("concurrency_limit", 4))});
   const headers = h("div", {class: "pairs", "data-testid": "custom-headers"});
   const addHeader = pairRows(headers, "Header name", "Value (write-only)");
   const existingHeaders = h("div", {}, (hook ? hook.custom_headers : []).map((header) => h("div", {class: "pair"},
@@ -401,7 +403,7 @@ async function hookForm(ns, hookId) {
   const signing = h("div", {"data-testid": "signing"});
   const formError = h("p", {class: "error", "data-testid": "form-error"});
   const fieldNames = ["url", "name", "description", "token", "push_events_branch_filter", "branch_filter_strategy",
-    "custom_webhook_template", "custom_headers", "url_variables", "enable_ssl_verification", "signing_token"];
+    "custom_webhook_template", "custom_headers", "url_variables", "enable_ssl_verification", "signing_token", "concurrency_limit"];
 
   if (hook && ns.kind !== "system") {
     signing.append(h("p", {class: "muted"}, hook.signing_token_present ? "A signing token is set." : "No signing token."),
@@ -438,6 +440,7 @@ async function hookForm(ns, hookId) {
     body.branch_filter_strategy = strategies.querySelector("input:checked").value;
     body.push_events_branch_filter = branchFilter.value;
     body.enable_ssl_verification = ssl.checked;
+    if (concurrency.value.trim()) body.concurrency_limit = concurrency.value.trim();
     const newHeaders = pairsOf(headers);
     if (newHeaders.length) body.custom_headers = newHeaders;
     body.custom_webhook_template = template.value;
@@ -470,6 +473,8 @@ async function hookForm(ns, hookId) {
       field("branch_filter_strategy", "Push events: branches", strategies),
       field("push_events_branch_filter", "Branch filter", branchFilter),
       field("enable_ssl_verification", "SSL verification", h("label", {}, ssl, " Enable SSL verification")),
+      field("concurrency_limit", "Concurrent requests", concurrency,
+        "At most this many requests in flight to this URL at once (1 to 50)."),
       field("custom_headers", "Custom headers", h("div", {}, existingHeaders, headers,
         h("button", {type: "button", "data-testid": "add-header", onclick: addHeader}, "Add custom header")),
         "Header values are write-only."),

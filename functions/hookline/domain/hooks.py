@@ -8,6 +8,7 @@ from typing import Any, TypedDict
 
 from pydantic import BaseModel, Field
 
+from hookline import settings
 from hookline.domain.branch_filter import BranchFilterStrategy, branch_matches, branch_name
 from hookline.domain.errors import Invalid
 from hookline.domain.events import PUSH_HOOK, EventType, HookKind
@@ -195,6 +196,8 @@ class Hook(BaseModel):
     signing_token: str | None = None  # Standard Webhooks key, whsec_…; write-only
     previous_signing_token: str | None = None  # still signs until previous_signing_token_until (rotation)
     previous_signing_token_until: datetime | None = None
+    #: At most this many requests in flight to the hook at once, across all senders (Hookline's).
+    concurrency_limit: int = Field(default=settings.PER_HOOK_CONCURRENCY, ge=1, le=settings.MAX_HOOK_CONCURRENCY)
     url_variables: dict[str, str] = Field(default_factory=dict)  # never returned nor logged
     custom_headers: dict[str, str] = Field(default_factory=dict)  # values never returned; logged redacted
     recent_failures: int = 0
@@ -268,6 +271,7 @@ class HookFields(TypedDict, total=False):
     token: str | None
     signing_token: str | None
     enable_ssl_verification: bool | None
+    concurrency_limit: int | None
     push_events_branch_filter: str | None
     branch_filter_strategy: BranchFilterStrategy | None
     custom_webhook_template: str | None

@@ -19,6 +19,7 @@ from typing import Any
 
 from hookline import settings
 from hookline.domain.delivery import REQUEST_TIMEOUT_SECONDS, DeliveryResult, DeliveryTask, FailureKind, Outgoing
+from hookline.domain.gate import GateOutcome, pause_until
 from hookline.domain.hook_state import AlertStatus, HookState, after_failure, after_success, alert_status, recovering
 from hookline.domain.hooks import Hook
 from hookline.domain.retry import EXHAUSTED, EXPIRED, ParkReason, next_attempt, parse_retry_after, past_max_age
@@ -48,7 +49,13 @@ class SenderPolicy:
     max_hold_seconds: int = settings.SQS_MAX_VISIBILITY_SECONDS
     max_receive_count: int = settings.DELIVERY_QUEUE.max_receive_count
     probe_lease: timedelta = timedelta(seconds=settings.PROBE_LEASE_SECONDS)
+    probe_wait: timedelta = timedelta(seconds=settings.PROBE_WAIT_SECONDS)
+    #: Without the concurrency gate, each batch sends at most this many requests at once to one hook.
     per_hook_concurrency: int = settings.PER_HOOK_CONCURRENCY
+    #: Every sender shares each hook's gate (False: today's per-batch limit only, the bench's baseline).
+    concurrency_gate: bool = True
+    #: A batch's lease on a gate lapses after this long, if its sender died before giving it back.
+    lease_duration: timedelta = timedelta(seconds=settings.SENDER_FUNCTION.timeout_s)
     namespace_rate_limit: int = settings.DEFAULT_NAMESPACE_RATE_LIMIT
     #: A request may start this long after the batch's sends began; later ones are deferred, so a batch ends within
     #: the function's timeout however slow its hooks (this window plus one request's timeout, plus the writes).
@@ -117,7 +124,8 @@ def _triage(task: DeliveryTask, hook: Hook | None, now: datetime, policy: Sender
 def resolve_probes(
     verdicts: list[tuple[int, Triage]], acquire: Callable[[int], bool], now: datetime, policy: SenderPolicy
 ) -> list[Triage]:
-    """PROBE becomes SEND for the first delivery of a hook whose probe lease ``acquire`` wins; the rest HOLD."""
+    """PROBE becomes SEND for the first delivery of a hook whose probe lease ``acquire`` wins; the rest HOLD a short
+    while (they look again until the probe has an outcome)."""
     won: dict[int, bool] = {}
     resolved = []
     for hook_id, verdict in verdicts:
@@ -125,7 +133,7 @@ def resolve_probes(
             first = hook_id not in won
             if first:
                 won[hook_id] = acquire(hook_id)
-            verdict = Triage(Verdict.SEND) if first and won[hook_id] else Triage(Verdict.HOLD, now + policy.probe_lease)
+            verdict = Triage(Verdict.SEND) if first and won[hook_id] else Triage(Verdict.HOLD, now + policy.probe_wait)
         resolved.append(verdict)
     return resolved
 
@@ -176,6 +184,33 @@ def counted_outcomes(attempts: Iterable[Attempt]) -> dict[int, list[bool]]:
         if attempt.hook.tracks_failures and attempt.result.error_kind not in NOT_THE_HOOKS_FAILURE:
             outcomes[attempt.hook.id].append(attempt.result.succeeded)
     return dict(outcomes)
+
+
+def gate_outcome(attempts: list[Attempt], states: dict[int, HookState], now: datetime) -> tuple[int, GateOutcome]:
+    """What one hook's attempts in a batch tell its concurrency gate, with the hook's limit (0: no attempt): counted
+    successes and failures, whether its probe succeeded (``states``: each hook's state after the batch), and the
+    longest pause a 429 or 503 asked for."""
+    if not attempts:
+        return 0, GateOutcome()
+    hook = attempts[0].hook
+    counted = [a.result for a in attempts if a.result.error_kind not in NOT_THE_HOOKS_FAILURE]
+    pauses = [
+        moment
+        for a in attempts
+        if (
+            moment := pause_until(
+                a.result.status_code, parse_retry_after(header(a.result.response_headers, "retry-after"), now), now
+            )
+        )
+        is not None
+    ]
+    after = states.get(hook.id)
+    return hook.concurrency_limit, GateOutcome(
+        succeeded=sum(result.succeeded for result in counted),
+        failed=sum(not result.succeeded for result in counted),
+        recovered=recovering(hook.state) and after is not None and after.recent_failures == 0,
+        pause_until=max(pauses, default=None),
+    )
 
 
 def fold(state: HookState, successes: list[bool], now: datetime) -> HookState | None:

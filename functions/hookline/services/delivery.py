@@ -11,18 +11,21 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from hookline import settings
-from hookline.adapters.aws import read_both
+from hookline.adapters.aws import in_parallel, read_both, read_three
 from hookline.adapters.delivery_store import DeliveryStore
+from hookline.adapters.gate_store import GateStore
 from hookline.adapters.hook_store import HookStore
 from hookline.adapters.http_client import HttpSender, LoopRunner, OutboundRequest
 from hookline.adapters.ops_events import put_ops_events
@@ -40,6 +43,7 @@ from hookline.domain.delivery import (
     parse_delivery_message,
     prepare_outgoing,
 )
+from hookline.domain.gate import Gate, GateOutcome, acquired, admit, released, slot_wait
 from hookline.domain.hook_state import HookState
 from hookline.domain.hooks import Hook
 from hookline.domain.retry import ParkReason
@@ -56,6 +60,7 @@ from hookline.domain.sending import (
     Verdict,
     counted_outcomes,
     fold,
+    gate_outcome,
     park_events,
     plan_holds,
     resolve_probes,
@@ -74,6 +79,7 @@ _FAILURE_METRICS = {
     FailureClass.INTERNAL: settings.METRIC_FAILED_INTERNAL,
 }
 _STATE_WRITE_ATTEMPTS = 10
+_GATE_WRITE_ATTEMPTS = 3
 SEND_FAILED = "Hookline could not send this delivery"
 NOT_STARTED = "Not sent: the batch's time to send ran out while this hook's earlier requests were slow; retried"
 
@@ -90,6 +96,8 @@ class SendReport:
     hooks_disabled: int = 0
     throttled: int = 0
     unreadable: int = 0
+    held_by_gate: int = 0
+    hooks_at_limit: int = 0
     logs: list[DeliveryLog] = field(default_factory=list)
     keep_message_ids: list[str] = field(default_factory=list)
 
@@ -105,6 +113,8 @@ class _Batch:
     ops: list[OpsEvent] = field(default_factory=list)
     dropped: int = 0
     throttled: int = 0
+    held_by_gate: int = 0
+    hooks_at_limit: int = 0
 
     def sort(
         self, queued: list[QueuedTask], verdicts: list[Triage], hooks: dict[int, Hook]
@@ -127,12 +137,25 @@ class _Batch:
         return ready
 
 
+@dataclass(frozen=True)
+class _Slots:
+    """A batch's lease on a hook's gate: the gate as this batch wrote it, and how many requests it may have in
+    flight to the hook."""
+
+    lease_id: str
+    gate: Gate
+    slots: int
+
+
 @dataclass
 class DeliverySender:
     hook_store: HookStore
     delivery_store: DeliveryStore
     http: HttpSender
     context: RequestContext
+    #: The hooks' concurrency gates, shared by every sender (None, or policy.concurrency_gate False: each batch
+    #: limits itself to policy.per_hook_concurrency per hook, and nothing more).
+    gates: GateStore | None = None
     queue_url: str = ""
     bus_name: str = settings.DEFAULT_BUS_NAME
     policy: SenderPolicy = field(default_factory=SenderPolicy)
@@ -159,10 +182,18 @@ class DeliverySender:
     def deliver(self, queued: list[QueuedTask]) -> SendReport:
         """Triage every delivery, send the ready ones, settle the results: each kind of I/O once for the batch."""
         now = self.clock()
-        hooks, bodies = read_both(  # the hooks and the events' stored payloads with one BatchGetItem
-            self.hook_store.many_read(item.task.hook_id for item in queued),
-            self.delivery_store.payloads_read(item.task.event_uuid for item in queued if item.task.body is None),
+        hook_reads = self.hook_store.many_read(item.task.hook_id for item in queued)
+        payload_reads = self.delivery_store.payloads_read(
+            item.task.event_uuid for item in queued if item.task.body is None
         )
+        gates: dict[int, Gate] = {}
+        if self._gated:
+            assert self.gates is not None
+            hooks, bodies, gates = read_three(  # hooks, stored payloads and gates with one BatchGetItem
+                hook_reads, payload_reads, self.gates.many_read(item.task.hook_id for item in queued)
+            )
+        else:
+            hooks, bodies = read_both(hook_reads, payload_reads)
         verdicts = resolve_probes(
             [(item.task.hook_id, triage(item.task, hooks.get(item.task.hook_id), now, self.policy)) for item in queued],
             lambda hook_id: self.hook_store.acquire_probe(hook_id, now, now + self.policy.probe_lease),
@@ -171,9 +202,86 @@ class DeliverySender:
         )
         batch = _Batch(now)
         ready = self._within_rate_limits(batch.sort(queued, verdicts, hooks), batch)
-        attempts = self._attempt([(item.task, hook) for item, hook in ready], now, bodies)
+        leases: dict[int, _Slots] = {}
+        if self._gated:
+            ready, leases = self._through_gates(ready, gates, batch)
+        limits = {hook_id: lease.slots for hook_id, lease in leases.items()}
+        attempts = self._attempt([(item.task, hook) for item, hook in ready], now, bodies, limits=limits)
         states = self._record_outcomes(attempts, batch)
+        self._release_gates(leases, attempts, states, now)
         return self._flush(batch, attempts, settle(attempts, states, now, self.policy, self.jitter), bodies)
+
+    @property
+    def _gated(self) -> bool:
+        return self.gates is not None and self.policy.concurrency_gate
+
+    # --- the hooks' concurrency gates ------------------------------------------------------------------------
+    def _through_gates(
+        self, ready: list[tuple[QueuedTask, Hook]], gates: dict[int, Gate], batch: _Batch
+    ) -> tuple[list[tuple[QueuedTask, Hook]], dict[int, _Slots]]:
+        """Take slots on each hook's gate for this batch's deliveries (one conditional write per hook); a hook that
+        is full or paused holds them all."""
+        by_hook: dict[int, list[tuple[QueuedTask, Hook]]] = defaultdict(list)
+        for pair in ready:
+            by_hook[pair[1].id].append(pair)
+        allowed: list[tuple[QueuedTask, Hook]] = []
+        leases: dict[int, _Slots] = {}
+        acquisitions = in_parallel(
+            [
+                partial(self._acquire, pairs[0][1], len(pairs), gates.get(hook_id, Gate()), batch.now)
+                for hook_id, pairs in by_hook.items()
+            ]
+        )
+        for (hook_id, pairs), lease in zip(by_hook.items(), acquisitions, strict=True):
+            if isinstance(lease, _Slots):
+                leases[hook_id] = lease
+                allowed.extend(pairs)
+                continue
+            batch.hooks_at_limit += 1
+            batch.held_by_gate += len(pairs)
+            for item, _ in pairs:
+                until = lease or batch.now + slot_wait(item.receive_count, self.jitter())
+                batch.holds.append((item, until))
+        return allowed, leases
+
+    def _acquire(self, hook: Hook, wanted: int, gate: Gate, now: datetime) -> _Slots | datetime | None:
+        """This batch's lease on the hook's gate; or, when it has no free slot, until when it is paused (None: full).
+        A race with another sender re-reads the gate and tries again."""
+        assert self.gates is not None
+        lease_id = uuid.uuid4().hex[:16]
+        for _ in range(_GATE_WRITE_ATTEMPTS):
+            admission = admit(gate, hook.concurrency_limit, wanted, now)
+            if not admission.slots:
+                return admission.paused_until
+            new = acquired(gate, lease_id, admission.slots, now, now + self.policy.lease_duration)
+            if self.gates.acquire(hook.id, gate, new):
+                return _Slots(lease_id, new, admission.slots)
+            gate = self.gates.get(hook.id)
+        return None
+
+    def _release_gates(
+        self, leases: dict[int, _Slots], attempts: list[Attempt], states: dict[int, HookState], now: datetime
+    ) -> None:
+        """Give each lease back, all at once, with what the batch learnt (slow start, a pause asked for)."""
+        by_hook: dict[int, list[Attempt]] = defaultdict(list)
+        for attempt in attempts:
+            by_hook[attempt.hook.id].append(attempt)
+        in_parallel(
+            [
+                partial(self._release, hook_id, lease, gate_outcome(by_hook.get(hook_id, []), states, now))
+                for hook_id, lease in leases.items()
+            ]
+        )
+
+    def _release(self, hook_id: int, lease: _Slots, outcome: tuple[int, GateOutcome]) -> None:
+        limit, learnt = outcome
+        assert self.gates is not None
+        try:
+            self.gates.release(
+                hook_id, lease.lease_id, released(lease.gate, lease.lease_id, limit or lease.slots, learnt)
+            )
+        except Exception:  # the lease lapses by itself; the deliveries are done and must be recorded
+            logger.exception("Could not release a hook's concurrency lease", extra={"hook_id": hook_id})
 
     def send_test(self, hook: Hook, task: DeliveryTask) -> DeliveryResult:
         """A forced delivery (hook test): sent even when the hook is disabled; a success re-enables the hook."""
@@ -215,7 +323,13 @@ class DeliverySender:
 
     # --- sending ---------------------------------------------------------------------------------------------
     def _attempt(
-        self, to_send: list[tuple[DeliveryTask, Hook]], now: datetime, bodies: dict[str, str], *, render: bool = True
+        self,
+        to_send: list[tuple[DeliveryTask, Hook]],
+        now: datetime,
+        bodies: dict[str, str],
+        *,
+        render: bool = True,
+        limits: dict[int, int] | None = None,
     ) -> list[Attempt]:
         """Prepare each request (url variables, custom headers, template) and send the ready ones concurrently.
         A delivery that cannot be prepared is an attempt that failed before anything went out."""
@@ -224,15 +338,19 @@ class DeliverySender:
             prepare_outgoing(hook, task, _body(task, bodies), self.context, timestamp, render=render)
             for task, hook in to_send
         ]
-        results = LoopRunner.run(self._send_limited(prepared, [hook for _, hook in to_send])) if prepared else []
+        hooks = [hook for _, hook in to_send]
+        results = LoopRunner.run(self._send_limited(prepared, hooks, limits or {})) if prepared else []
         return [
             Attempt(task, hook, result, outgoing)
             for (task, hook), outgoing, result in zip(to_send, prepared, results, strict=True)
         ]
 
-    async def _send_limited(self, prepared: list[Outgoing], hooks: list[Hook]) -> list[DeliveryResult]:
-        """Concurrent sends, at most ``per_hook_concurrency`` at once to any one hook; none can fail another."""
-        limits: dict[int, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(self.policy.per_hook_concurrency))
+    async def _send_limited(
+        self, prepared: list[Outgoing], hooks: list[Hook], slots: dict[int, int]
+    ) -> list[DeliveryResult]:
+        """Concurrent sends, at most the hook's slots (``per_hook_concurrency`` without a gate) at once to any one
+        hook; none can fail another."""
+        limits = {hook.id: asyncio.Semaphore(slots.get(hook.id, self.policy.per_hook_concurrency)) for hook in hooks}
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.policy.send_window_seconds
@@ -324,6 +442,8 @@ class DeliverySender:
             hooks_disabled=sum(event.detail_type == HOOK_DISABLED_EVENT for event in ops),
             throttled=batch.throttled,
             unreadable=sum(result.error_kind is FailureKind.HOOK_UNREADABLE for result in results),
+            held_by_gate=batch.held_by_gate,
+            hooks_at_limit=batch.hooks_at_limit,
             logs=batch.logs,
             keep_message_ids=holds.keep_message_ids,
         )
@@ -343,6 +463,8 @@ class DeliverySender:
             settings.METRIC_HOOKS_DISABLED: report.hooks_disabled,
             settings.METRIC_THROTTLED: report.throttled,
             settings.METRIC_HOOK_UNREADABLE: report.unreadable,
+            settings.METRIC_HELD_BY_GATE: report.held_by_gate,
+            settings.METRIC_HOOKS_AT_LIMIT: report.hooks_at_limit,
         }
         for failure_class, name in _FAILURE_METRICS.items():
             counts[name] = sum(r.failure_class is failure_class for r in results)

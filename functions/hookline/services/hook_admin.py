@@ -418,8 +418,9 @@ def _checked_fields(
             raise Invalid("signing_token", str(error)) from None
     if fields.get("branch_filter_strategy") is None:
         fields.pop("branch_filter_strategy", None)
-    if "enable_ssl_verification" in fields and fields["enable_ssl_verification"] is None:
-        fields.pop("enable_ssl_verification")
+    for name in ("enable_ssl_verification", "concurrency_limit"):
+        if name in fields and fields[name] is None:
+            fields.pop(name)
     strategy = fields.get("branch_filter_strategy") or current
     try:
         saved_filter = validate_branch_filter(strategy, fields.get("push_events_branch_filter"))
