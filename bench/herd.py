@@ -164,10 +164,7 @@ class HerdRun:
 def gate_policy(policy: SenderPolicy, gated: bool) -> SenderPolicy:
     """The sender's policy for one side: holds of a second at most (so a moved clock is noticed at once), no namespace
     rate limit (the backlog is one tenant's), the gate on or off."""
-    changes: dict[str, Any] = {"max_hold_seconds": 1, "namespace_rate_limit": 10**9}
-    if "concurrency_gate" in SenderPolicy.__dataclass_fields__:
-        changes["concurrency_gate"] = gated
-    return replace(policy, **changes)
+    return replace(policy, max_hold_seconds=1, namespace_rate_limit=10**9, concurrency_gate=gated)
 
 
 @contextmanager
@@ -182,11 +179,12 @@ def sender_policy(gated: bool) -> Iterator[None]:
         service.policy = original
 
 
-def disabled_hook(project: str, url: str) -> Hook:
-    """A project hook to ``url``, temporarily disabled (past the failure threshold) for DISABLE_WINDOW from now."""
+def disabled_hook(project: str, url: str, limit: int) -> Hook:
+    """A project hook to ``url`` with ``limit`` as its concurrency limit, temporarily disabled (past the failure
+    threshold) for DISABLE_WINDOW from now."""
     admin = hook_admin()
     namespace = admin.namespace(HookKind.PROJECT, project.replace("/", "%2F"), creating=True)
-    hook = admin.create(namespace, {"url": url, "push_events": True})
+    hook = admin.create(namespace, {"url": url, "push_events": True, "concurrency_limit": limit})
     state = HookState(FAILURE_THRESHOLD + 1, CLOCK.now() + DISABLE_WINDOW)
     if not HookStore().replace_state(hook.id, hook.state, state):
         raise RuntimeError(f"hook {hook.id}: could not set its state")
@@ -266,11 +264,12 @@ def run_herd(
     timeout_s: float,
     progress: Callable[[str], None] = lambda _: None,
 ) -> HerdRun:
-    """One side: the backlog queued behind a disabled hook, the window ended, ``workers`` senders draining it until the
-    queue is empty or ``timeout_s`` passed. The queue is purged afterwards (a baseline may leave retries behind)."""
+    """One side: the backlog queued behind a disabled hook (its concurrency limit the receiver's capacity), the window
+    ended, ``workers`` senders draining it until the queue is empty or ``timeout_s`` passed. The queue is purged
+    afterwards (a baseline may leave retries behind)."""
     run = HerdRun(gated, deliveries, receiver.capacity, receiver.service_s * 1000, workers)
     receiver.reset()
-    hook = disabled_hook(project, receiver.url)
+    hook = disabled_hook(project, receiver.url, receiver.capacity)
     enqueue(queue_url, hook, deliveries)
     sqs, store = make_sqs(), HookStore()
     seen_windows: set[Any] = set()
