@@ -63,6 +63,7 @@ class LimitedReceiver:
     def __init__(self, capacity: int, service_s: float, overload_status: int = 500) -> None:
         self.capacity, self.service_s, self.overload_status = capacity, service_s, overload_status
         self.arrivals: list[Arrival] = []
+        self.answered: set[str] = set()  # the event uuids answered 200
         self.in_flight = 0
         self.changed = threading.Condition()
 
@@ -96,6 +97,8 @@ class LimitedReceiver:
             self.in_flight += 1
             status = 200 if self.in_flight <= self.capacity else self.overload_status
             self.arrivals.append(Arrival(self.in_flight, status, event_uuid))
+            if status == 200:
+                self.answered.add(event_uuid)
             return status
 
     def leave(self) -> None:
@@ -105,7 +108,7 @@ class LimitedReceiver:
 
     def reset(self) -> None:
         with self.changed:
-            self.arrivals = []
+            self.arrivals, self.answered = [], set()
 
     @property
     def url(self) -> str:
@@ -119,7 +122,7 @@ class LimitedReceiver:
     def delivered(self) -> int:
         """Distinct deliveries answered 200."""
         with self.changed:
-            return len({arrival.event_uuid for arrival in self.arrivals if arrival.status == 200})
+            return len(self.answered)
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -139,8 +142,8 @@ class HerdRun:
     refused: int = 0  # requests the receiver answered with its overload status
     peak_in_flight: int = 0
     re_disables: int = 0
-    drained: bool = False
-    wall_s: float = 0.0
+    drained: bool = False  # every delivery answered 200
+    wall_s: float = 0.0  # from the window's end to the last delivery's answer (or the timeout)
     skipped_s: float = 0.0  # disable windows not waited out (the clock moved past them)
     first_in_flight: list[int] = field(default_factory=list)  # at each of the first arrivals after recovery
     sender_invocations: int = 0
@@ -210,16 +213,6 @@ def enqueue(queue_url: str, hook: Hook, count: int) -> None:
     send_messages(queue_url, messages)
 
 
-def queue_empty(sqs: Any, queue_url: str) -> bool:
-    names = [
-        "ApproximateNumberOfMessages",
-        "ApproximateNumberOfMessagesNotVisible",
-        "ApproximateNumberOfMessagesDelayed",
-    ]
-    counts = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=names)["Attributes"]
-    return all(int(counts[name]) == 0 for name in names)
-
-
 @dataclass
 class Workers:
     """``count`` sender functions behind their own SQS pollers (threads), each invoking the real handler."""
@@ -265,8 +258,8 @@ def run_herd(
     progress: Callable[[str], None] = lambda _: None,
 ) -> HerdRun:
     """One side: the backlog queued behind a disabled hook (its concurrency limit the receiver's capacity), the window
-    ended, ``workers`` senders draining it until the queue is empty or ``timeout_s`` passed. The queue is purged
-    afterwards (a baseline may leave retries behind)."""
+    ended, ``workers`` senders draining it until every delivery was answered 200 or ``timeout_s`` passed. The queue is
+    purged afterwards (a baseline leaves retries behind)."""
     run = HerdRun(gated, deliveries, receiver.capacity, receiver.service_s * 1000, workers)
     receiver.reset()
     hook = disabled_hook(project, receiver.url, receiver.capacity)
@@ -301,14 +294,14 @@ def run_herd(
                         seen_windows.add(state.disabled_until)
                         run.re_disables += 1
                     skip(state.disabled_until - now + timedelta(seconds=1))  # not waited out: counted instead
-                elif alert_status(state, now) is AlertStatus.DISABLED or queue_empty(sqs, queue_url):
+                elif alert_status(state, now) is AlertStatus.DISABLED or receiver.delivered() >= deliveries:
                     break
                 if time.monotonic() - reported >= 10:
                     reported = time.monotonic()
                     progress(f"      {receiver.delivered()}/{deliveries} delivered, {run.re_disables} re-disables")
                 time.sleep(0.1)
             run.wall_s = time.monotonic() - started
-            run.drained = queue_empty(sqs, queue_url)
+            run.drained = receiver.delivered() >= deliveries
             run.sender_invocations = running.invocations
     finally:
         CLOCK.advance(-skipped)
