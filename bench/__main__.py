@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
         stack.stop()
     met = sum(figure["passed"] for figure in document["figures"])
     print(table(document["figures"]), file=table_out)
+    for figure in document["figures"]:
+        if "table" in figure["details"]:  # figure 9: the bill at each volume, as in the README
+            print(f"\nFigure {figure['number']}:\n{figure['details']['table']}", file=table_out)
     print(
         f"\n{met}/{len(document['figures'])} targets met in {document['elapsed_s']:.0f}s; {path}",
         file=table_out,

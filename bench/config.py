@@ -30,8 +30,15 @@ class BenchConfig:
     growth_events: int = 10
     #: Figure 8: fresh interpreters per handler (and for the bare interpreter); the median is taken.
     coldstart_runs: int = 7
-    #: Figure 9: deliveries held behind a disabled hook, sender workers draining them, the receiver's service time (ms);
-    #: how long the gated side may take to drain, and how long the baseline runs at most (seconds).
+    #: Figure 9: invocations measured per function, batch size and fan-out.
+    volume_invocations: int = 3
+    #: Figure 9: what a batching window costs in latency, measured: events put at this rate, with no window and with
+    #: this one.
+    volume_latency_events: int = 10
+    volume_latency_rate: float = 1.0
+    volume_latency_window_s: int = 2
+    #: Figure 10: deliveries held behind a disabled hook, sender workers draining them, the receiver's service time
+    #: (ms); how long the gated side may take to drain, and how long the baseline runs at most (seconds).
     herd_deliveries: int = 5000
     herd_workers: int = 8
     herd_service_ms: int = 100
@@ -40,7 +47,7 @@ class BenchConfig:
     #: The longest any wait for deliveries may take, in seconds.
     timeout_s: float = 120.0
     #: Which figures to measure (figure 7 needs the runs of figures 1-3, which it makes if they are not chosen).
-    figures: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+    figures: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 
     def as_dict(self) -> dict[str, Any]:
         return {item.name: getattr(self, item.name) for item in fields(self)}
@@ -68,6 +75,10 @@ SMOKE = BenchConfig(
     growth_scopes=(1, 2),
     growth_events=2,
     coldstart_runs=1,
+    volume_invocations=1,
+    volume_latency_events=2,
+    volume_latency_rate=4.0,
+    volume_latency_window_s=1,
     herd_deliveries=24,
     herd_workers=3,
     herd_service_ms=5,

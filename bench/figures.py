@@ -1,5 +1,6 @@
 """The figures, each a value with its target, from measurements taken in one run: issue 6's seven, cold start
-(issue 13's F4) as figure 8 and the thundering herd (issue 13's F1) as figure 9."""
+(issue 13's F4) as figure 8, the cost at each volume (issue 13's F3) as figure 9, in bench/volume.py, and the
+thundering herd (issue 13's F1) as figure 10."""
 
 from __future__ import annotations
 
@@ -247,7 +248,7 @@ def herd(gated: dict[str, Any], baseline: dict[str, Any]) -> Figure:
     ``capacity`` (the value), re-disables and drain time against the ideal, beside the baseline (gate off)."""
     capacity = gated["capacity"]
     return Figure(
-        9,
+        10,
         "Herd: backlog after recovery",
         gated["peak_in_flight"],
         "requests in flight (peak)",

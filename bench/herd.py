@@ -1,4 +1,4 @@
-"""Issue 13's thundering herd (figure 9): a backlog held while its hook is disabled, drained by concurrent senders.
+"""Issue 13's thundering herd (figure 10): a backlog held while its hook is disabled, drained by concurrent senders.
 
 A :class:`LimitedReceiver` takes ``capacity`` requests at once, each answered after a fixed service time; a request
 that arrives while more are in flight is answered 500 (a plain failure that counts toward disabling the hook; a 503
@@ -40,6 +40,7 @@ from hookline.wiring import delivery_sender, hook_admin
 from infra.local.http_server import LoopbackHTTPServer
 from infra.local.lambda_runtime import SqsPoller
 
+NUMBER = 10
 #: How long the hook is disabled while the backlog queues up (the clock then moves past it).
 DISABLE_WINDOW = timedelta(minutes=1)
 #: With nothing in flight for IDLE_S, the clock moves IDLE_STEP ahead, twice as far each time up to MAX_IDLE_STEP.

@@ -16,6 +16,8 @@ SOURCES = (
     "Amazon DynamoDB pricing (on-demand capacity, Standard table class)",
     "AWS Lambda pricing (Arm, first 7.5 billion GB-seconds a month)",
     "Amazon EventBridge pricing (event bus, custom events)",
+    "AWS X-Ray pricing (traces recorded)",
+    "Amazon CloudWatch pricing (logs ingested, standard class)",
 )
 
 #: Dollars per unit. An SQS request and an EventBridge event are billed per 64 KB chunk of payload.
@@ -26,3 +28,5 @@ LAMBDA_REQUEST = 0.20 / 1_000_000
 LAMBDA_ARM_GB_SECOND = 0.0000133334
 EVENTBRIDGE_PUT_EVENT = 1.00 / 1_000_000
 BILLING_CHUNK_BYTES = 64 * 1024
+XRAY_TRACE_RECORDED = 5.00 / 1_000_000
+CLOUDWATCH_LOGS_INGESTED_GB = 0.50

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, engine, figures, herd
+from bench import coldstart, engine, figures, herd, volume
 from bench.config import BenchConfig
 from bench.figures import Figure, RunStats
 from bench.lambdas import lambdas_process, summary_of
@@ -185,7 +185,7 @@ class Bench:
         ]
         return figures.growth(cases)
 
-    # --- figure 9 --------------------------------------------------------------------------------------------
+    # --- figure 10 -------------------------------------------------------------------------------------------
     def herd(self) -> Figure:
         """The herd with the concurrency gate, then the baseline without it, on the same receiver."""
         config, queue_url = self.config, self.stack.environment[settings.DELIVERY_QUEUE.env_var]
@@ -245,9 +245,13 @@ class Bench:
         if 8 in chosen:
             step(f"figure 8: cold start, each handler imported in {config.coldstart_runs} fresh interpreters")
             result.append(figures.cold_start(coldstart.measure(config.coldstart_runs)))
-        if 9 in chosen:
+        if volume.NUMBER in chosen:
+            step(f"figure {volume.NUMBER}: cost at each volume, invocations measured at batches of 1 and 10")
+            result.append(volume.figure(self))
+        if herd.NUMBER in chosen:
             step(
-                f"figure 9: herd, {config.herd_deliveries} deliveries held, then {config.herd_workers} senders; "
+                f"figure {herd.NUMBER}: herd, {config.herd_deliveries} deliveries held, "
+                f"then {config.herd_workers} senders; "
                 f"receiver: {settings.PER_HOOK_CONCURRENCY} at once, {config.herd_service_ms} ms each"
             )
             result.append(self.herd())

@@ -26,7 +26,8 @@ class HooklineStack(Stack):
 
     CDK context: `bus_name` (default settings.DEFAULT_BUS_NAME), `instance_url` (default: the API's base URL) and
     `api_gateway_logging_role` (default true: create API Gateway's region-wide CloudWatch role; set false where the
-    account already manages it).
+    account already manages it), `batching_window_seconds` (default 0: both event source mappings' batching window,
+    which lowers the bill at low volume and delays deliveries by up to as long per queue; see the README's "Cost").
     """
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:

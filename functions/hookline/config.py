@@ -88,6 +88,7 @@ class RuntimeConfig(BaseModel):
             max_age=timedelta(hours=self.delivery_max_age_hours),
             max_hold_seconds=self.max_hold_seconds,
             send_window_seconds=send_window(self.request_timeout_s),
+            round_lease=timedelta(seconds=self.request_timeout_s + settings.LEASE_MARGIN_SECONDS),
             namespace_rate_limit=self.namespace_rate_limit,
         )
 

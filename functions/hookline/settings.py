@@ -106,6 +106,14 @@ DELIVERY_QUEUE = QueueSpec(
     max_receive_count=5,
 )
 
+#: A batching window on both event source mappings (CDK context ``batching_window_seconds``, 0 to 300 s): Lambda
+#: gathers a queue's messages for up to that long before invoking, so a batch holds more than one message at a
+#: trickle; each delivery may wait that long per queue. Off by default (bench figure 5's latency); the bench's figure 9
+#: shows the bill with ECONOMY_BATCHING_WINDOW_S.
+BATCHING_WINDOW_CONTEXT = "batching_window_seconds"
+MAX_BATCHING_WINDOW_S = 300
+ECONOMY_BATCHING_WINDOW_S = 20
+
 BUS_NAME_ENV = "HOOKLINE_BUS_NAME"
 ADMIN_TOKEN_ENV = "HOOKLINE_ADMIN_TOKEN"
 ADMIN_TOKEN_SECRET_ENV = "HOOKLINE_ADMIN_TOKEN_SECRET"
@@ -168,6 +176,8 @@ REQUEST_TIMEOUT_ENV = "HOOKLINE_REQUEST_TIMEOUT_SECONDS"
 #: defaults to it and may be set from 1 to MAX_HOOK_CONCURRENCY.
 PER_HOOK_CONCURRENCY = 4
 MAX_HOOK_CONCURRENCY = 50
+#: A lease taken for one round of requests lasts their timeout and this margin (the event loop's slack).
+LEASE_MARGIN_SECONDS = 5
 
 #: GitLab.com's limits: hooks per namespace, manual sends (test, resend) per hook per minute, API request body size.
 MAX_PROJECT_HOOKS = 100

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,12 +58,23 @@ class SqsPoller(threading.Thread):
     """Long-polls a queue, invokes the handler with batches and deletes what it did not report as failed.
 
     A handler that raises fails the whole batch: its messages return after the visibility timeout, and the queue's
-    redrive policy moves them to the DLQ after maxReceiveCount, as with Lambda.
+    redrive policy moves them to the DLQ after maxReceiveCount, as with Lambda. With a batching window
+    (``spec.max_batching_window_s``), a poll gathers messages until the batch is full or the window, which begins when
+    the previous invocation ends, is over.
     """
 
-    def __init__(self, name: str, sqs: Any, queue_url: str, spec: QueueSpec, handler: Handler) -> None:
+    def __init__(
+        self,
+        name: str,
+        sqs: Any,
+        queue_url: str,
+        spec: QueueSpec,
+        handler: Handler,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(name=name, daemon=True)
         self.sqs, self.queue_url, self.spec, self.handler = sqs, queue_url, spec, handler
+        self.clock = clock
         self.queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
@@ -78,14 +90,36 @@ class SqsPoller(threading.Thread):
                     log.exception("poller %s failed; retrying", self.name)
                     self.stopping.wait(0.5)
 
-    def poll_once(self, wait_seconds: int = 0) -> int:
-        messages = self.sqs.receive_message(
+    def _receive(self, most: int, wait_seconds: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self.sqs.receive_message(
             QueueUrl=self.queue_url,
-            MaxNumberOfMessages=min(self.spec.batch_size, 10),
+            MaxNumberOfMessages=min(most, 10),
             WaitTimeSeconds=wait_seconds,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         ).get("Messages", [])
+        return found
+
+    def _gather(self, window_s: float) -> list[dict[str, Any]]:
+        """Receives until the batch is full or the window is over (long polls of at most a second within it)."""
+        messages: list[dict[str, Any]] = []
+        ends = self.clock() + window_s
+        while len(messages) < self.spec.batch_size and not self.stopping.is_set():
+            left = ends - self.clock()
+            if left <= 0:
+                break
+            wait = 1 if left >= 1 else 0
+            received = self._receive(self.spec.batch_size - len(messages), wait)
+            if not received and not wait:
+                self.stopping.wait(min(left, 0.05))  # the window's last fraction of a second: poll gently
+            messages += received
+        return messages
+
+    def poll_once(self, wait_seconds: int = 0) -> int:
+        if self.spec.max_batching_window_s > 0:
+            messages = self._gather(self.spec.max_batching_window_s)
+        else:
+            messages = self._receive(self.spec.batch_size, wait_seconds)
         if not messages:
             return 0
         self.batches += 1

@@ -19,12 +19,12 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
 
     saved = json.loads(path.read_text())
     assert path.parent == tmp_path and path.suffix == ".json"
-    assert [figure["number"] for figure in saved["figures"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert [figure["number"] for figure in saved["figures"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
     for figure in saved["figures"]:
         assert isinstance(figure["value"], int | float) and math.isfinite(figure["value"]), figure
         assert figure["value"] > 0 and isinstance(figure["passed"], bool) and figure["target"], figure
     assert any("figure 5" in message for message in messages) and messages[-1].endswith("done")
-    assert len(table(saved["figures"]).splitlines()) == 11
+    assert len(table(saved["figures"]).splitlines()) == 12
 
     figures = {figure["number"]: figure for figure in saved["figures"]}
     requests = figures[1]["details"]
@@ -32,6 +32,8 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
     assert requests["calls"]["SQS.ReceiveMessage"] == requests["ingest_invocations"] + requests["sender_invocations"]
     written = figures[2]["details"]["items_written"]
     assert written.pop("WINDOW", 0) <= requests["sender_invocations"]  # one rate-limit counter update per batch
+    # the concurrency gate: at most a lease acquired and released per hook per batch (figure 9 shows what it costs)
+    assert written.pop("GATE", 0) <= 2 * SMOKE.fan_out * requests["sender_invocations"]
     # the payload once per event; a log item per hook per sender batch, not one per delivery
     assert written.pop("PAYLOAD") == SMOKE.events
     assert written == {"LOG": SMOKE.fan_out * requests["sender_invocations"]}
@@ -56,7 +58,25 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
     }
     assert all(len(samples) == SMOKE.coldstart_runs for samples in cold["samples_ms"].values())
     assert all(ms > 0 for ms in cold["import_ms"].values()) and cold["bare_interpreter_ms"] > 0
-    herd = figures[9]["details"]  # the backlog behind a recovered hook, with the gate and without, same receiver
+    volume = figures[9]["details"]  # each function's cost per invocation measured at a batch of one and a full one
+    for measured in volume["measured_per_invocation"].values():
+        for function in ("ingest", "sender"):
+            small, full = measured[function]["small"], measured[function]["full"]
+            assert small["messages"] == 1 and full["messages"] == settings.DELIVERY_QUEUE.batch_size, measured
+            assert small["calls"]["SQS.ReceiveMessage"] == full["calls"]["SQS.ReceiveMessage"] == 1
+        # the sender writes a log item per hook per batch: more units for a full batch, far fewer per message
+        sender = measured["sender"]
+        assert sender["full"]["write_units"] < sender["small"]["write_units"] * settings.DELIVERY_QUEUE.batch_size
+        assert measured["ingest"]["full"]["write_units"] >= settings.DELIVERY_QUEUE.batch_size  # a payload an event
+    rows = {(row["rate"], row["fan_out"], row["settings"]): row for row in volume["rows"]}
+    assert len(rows) == 4 * 2 * 2 and volume["table"].count("\n") == 2 + 4 * 2 - 1
+    plain, windowed = volume["window_latency_measured"]  # a window's latency, measured beside none
+    assert plain["window_s"] == 0 and windowed["window_s"] == SMOKE.volume_latency_window_s
+    assert plain["deliveries"] == windowed["deliveries"] == SMOKE.volume_latency_events
+    assert windowed["modelled_max_wait_ms"] == 2000 * SMOKE.volume_latency_window_s
+    for (_rate, fan_out, label), row in rows.items():  # a trickle costs more per delivery than a flood
+        assert row["usd_per_million"] >= rows[(1000, fan_out, label)]["usd_per_million"] - 1e-9, row
+    herd = figures[10]["details"]  # the backlog behind a recovered hook, with the gate and without, same receiver
     for side, gated in ((herd["gated"], True), (herd["baseline"], False)):
         assert side["gated"] is gated and side["deliveries"] == SMOKE.herd_deliveries, side
         assert side["workers"] == SMOKE.herd_workers and side["sender_invocations"] >= 1, side

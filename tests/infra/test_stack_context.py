@@ -1,5 +1,5 @@
-"""CDK context overrides: `bus_name`, `instance_url`, `api_gateway_logging_role`, `client_cert_secret` (given as
-strings, like `cdk -c`)."""
+"""CDK context overrides: `bus_name`, `instance_url`, `api_gateway_logging_role`, `client_cert_secret`,
+`batching_window_seconds` (given as strings, like `cdk -c`)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ CONTEXT = {
     "instance_url": "https://gitlab.example.com",
     "api_gateway_logging_role": "false",
     "client_cert_secret": "hookline/client-certificate",
+    "batching_window_seconds": str(settings.ECONOMY_BATCHING_WINDOW_S),
 }
 
 
@@ -69,3 +70,22 @@ def test_client_certificate_secret_is_read_by_the_senders_only(stack: HooklineSt
     assert with_cert == expected
     policies = json.dumps(resolve(overridden.find_resources("AWS::IAM::Policy")))
     assert policies.count("secret:hookline/client-certificate-??????") == 2
+
+
+def test_batching_window_from_context_on_both_mappings(stack: HooklineStack, overridden: Template) -> None:
+    window = settings.ECONOMY_BATCHING_WINDOW_S
+    mappings = overridden.find_resources("AWS::Lambda::EventSourceMapping")
+    assert len(mappings) == 2
+    for mapping in mappings.values():
+        assert mapping["Properties"]["MaximumBatchingWindowInSeconds"] == window
+        assert mapping["Properties"]["BatchSize"] == settings.DELIVERY_QUEUE.batch_size
+    # the queue hides a batch's messages while they wait in the window too (Lambda's advice: 6 x timeout + window)
+    for work_queue in (stack.ingest.queue, stack.delivery.queue):
+        queue = overridden.to_json()["Resources"][stack.resolve(work_queue.queue.node.default_child.logical_id)]
+        assert queue["Properties"]["VisibilityTimeout"] == work_queue.spec.visibility_timeout_s + window
+
+
+@pytest.mark.parametrize("given", ["-1", "301", "1.5", "soon"])
+def test_a_batching_window_lambda_refuses_is_refused_at_synth(cdk_context: dict[str, Any], given: str) -> None:
+    with pytest.raises(ValueError, match="batching_window_seconds"):
+        HooklineStack(App(context={**cdk_context, "batching_window_seconds": given}), "BadWindow")

@@ -141,3 +141,5 @@ def test_event_sources_report_batch_item_failures(
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["BatchSize"] == work_queue.spec.batch_size
         assert mapping["MaximumBatchingWindowInSeconds"] == work_queue.spec.max_batching_window_s
+        # no window by default: a window delays each delivery by up to as long per queue (bench figure 5's latency)
+        assert mapping["MaximumBatchingWindowInSeconds"] == 0

@@ -210,3 +210,30 @@ def test_a_full_hook_holds_only_its_own_deliveries(
     assert (report.succeeded, report.held_by_gate, report.hooks_at_limit) == (1, 2, 1)
     assert [request.path for request in receiver.requests] == ["/neighbour"]
     assert len(report.logs) == 1  # the neighbour's delivery, logged; the held ones are not attempts
+
+
+def test_a_hook_far_below_its_limit_costs_one_write_a_batch(
+    quiet_stack: LocalStack, receiver: Receiver, scratch_queue: str
+) -> None:
+    hook = _hook("gate%2Fquiet", receiver.url("/quiet"))  # limit 4
+    gates = GateStore()
+    writes: list[str] = []
+    acquire, release = gates.acquire, gates.release
+    sender = replace(_sender(scratch_queue), gates=gates)
+    gates.acquire = lambda *args: writes.append("acquire") or acquire(*args)  # type: ignore[method-assign]
+    gates.release = lambda *args: writes.append("release") or release(*args)  # type: ignore[method-assign]
+
+    assert sender.deliver([_queued(hook.id, "ev-quiet-1")]).succeeded == 1
+    assert writes == ["acquire"]  # one slot of four, one round: the lease lapses by itself
+    (lease,) = gates.get(hook.id).leases.values()
+    assert lease.until == T0 + sender.policy.round_lease
+
+    assert sender.deliver([_queued(hook.id, "ev-quiet-2")]).succeeded == 1
+    assert writes == ["acquire", "acquire"]  # two of four in use: still far below
+    assert sender.deliver([_queued(hook.id, "ev-quiet-3")]).succeeded == 1
+    assert writes == ["acquire", "acquire", "acquire", "release"]  # three of four: given back at once
+    assert len(gates.get(hook.id).leases) == 2
+
+    later = replace(sender, clock=lambda: T0 + sender.policy.round_lease + timedelta(seconds=1))
+    assert later.deliver([_queued(hook.id, "ev-quiet-4")]).succeeded == 1
+    assert len(gates.get(hook.id).leases) == 1  # the lapsed ones were dropped by its acquisition

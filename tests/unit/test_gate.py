@@ -17,6 +17,8 @@ from hookline.domain.gate import (
     Lease,
     acquired,
     admit,
+    lease_length,
+    needs_release,
     next_window,
     pause_until,
     released,
@@ -111,3 +113,38 @@ def test_a_full_hooks_deliveries_wait_longer_the_more_often_they_came_back(
     receive_count: int, jitter: float, wait: timedelta
 ) -> None:
     assert slot_wait(receive_count, jitter) == wait
+
+
+ROUND = timedelta(seconds=15)
+WHOLE = timedelta(seconds=75)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "slots", "length"),
+    [(1, 1, ROUND), (3, 4, ROUND), (4, 4, ROUND), (5, 4, WHOLE), (10, 1, WHOLE)],
+)
+def test_a_lease_lasts_one_round_when_every_delivery_has_its_slot_at_once(
+    wanted: int, slots: int, length: timedelta
+) -> None:
+    assert lease_length(wanted, slots, ROUND, WHOLE) == length
+
+
+MINE = Lease(1, LATER)
+
+
+@pytest.mark.parametrize(
+    ("held", "after", "one_round", "needed"),
+    [
+        (Gate({"mine": MINE}), Gate(), True, False),  # far below the limit: the lease lapses by itself
+        (Gate({"mine": MINE, "b": Lease(1, LATER)}), Gate({"b": Lease(1, LATER)}), True, False),  # half in use
+        (Gate({"mine": Lease(2, LATER), "b": Lease(1, LATER)}), Gate(), True, True),  # more than half
+        (Gate({"mine": MINE, "old": Lease(3, GONE)}), Gate(), True, False),  # lapsed leases are not in use
+        (Gate({"mine": MINE}), Gate(), False, True),  # a lease for several rounds lasts as long as a batch
+        (Gate({"mine": MINE}, window=1), Gate(window=2), True, True),  # slow start moved: written
+        (Gate({"mine": MINE}, window=1), Gate(window=1), True, True),  # the whole window in use
+        (Gate({"mine": MINE}, window=2), Gate(window=2), True, False),  # half of the window
+        (Gate({"mine": MINE}), Gate(paused_until=LATER), True, True),  # a pause: written
+    ],
+)
+def test_which_batches_give_their_lease_back(held: Gate, after: Gate, one_round: bool, needed: bool) -> None:
+    assert needs_release(held, after, 4, NOW, one_round=one_round) is needed

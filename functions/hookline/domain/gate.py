@@ -2,9 +2,10 @@
 whatever the number of senders, and how that number moves.
 
 Every sender sees a hook's :class:`Gate` (one stored item per hook). A batch that has deliveries for a hook asks
-:func:`admit` how many slots it may take, takes them with one conditional write (a lease, which lapses by itself if its
-sender dies), sends through them, and gives them back with one write (:func:`released`) that also carries what the
-batch learnt:
+:func:`admit` how many slots it may take, takes them with one conditional write (a lease, which lapses by itself),
+sends through them, and gives them back with one write (:func:`released`) that also carries what the batch learnt.
+A hook far below its limit skips that second write (:func:`needs_release`): when every delivery had a slot at once,
+the lease lapses one request timeout after it was taken, when those requests have ended whatever happened.
 
 - **Slow start.** After a successful probe the window is 1; each batch whose deliveries all succeeded doubles it, up to
   the hook's limit; a failure halves it (at least 1).
@@ -76,6 +77,20 @@ def admit(gate: Gate, limit: int, wanted: int, now: datetime) -> Admission:
 def slot_wait(receive_count: int, jitter_unit: float) -> timedelta:
     """How long a delivery that found its hook full waits."""
     return min(SLOT_WAIT * (1 + jitter_unit * max(0, receive_count)), MAX_SLOT_WAIT)
+
+
+def lease_length(wanted: int, slots: int, one_round: timedelta, whole_batch: timedelta) -> timedelta:
+    """How long a lease lasts: one request's timeout (with a margin) when every delivery has its slot at once (their
+    requests all start now), else as long as a batch can last."""
+    return one_round if wanted <= slots else whole_batch
+
+
+def needs_release(held: Gate, after: Gate, limit: int, now: datetime, *, one_round: bool) -> bool:
+    """Whether a batch must write its lease back (``held``: the gate as the batch acquired it; ``after``: as it would
+    release it). Not when the lease was one round's, the batch learnt nothing new (window, pause), and the hook is far
+    below its limit (at most half of its window in use, this lease included): then the lease lapses by itself."""
+    learnt = after.window != held.window or after.paused_until != held.paused_until
+    return learnt or not one_round or held.in_flight(now) > after.current_window(limit) // 2
 
 
 def acquired(gate: Gate, lease_id: str, slots: int, now: datetime, until: datetime) -> Gate:

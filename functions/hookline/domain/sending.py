@@ -54,8 +54,11 @@ class SenderPolicy:
     per_hook_concurrency: int = settings.PER_HOOK_CONCURRENCY
     #: Every sender shares each hook's gate (False: today's per-batch limit only, the bench's baseline).
     concurrency_gate: bool = True
-    #: A batch's lease on a gate lapses after this long, if its sender died before giving it back.
+    #: A batch's lease on a gate lapses after this long, if its sender died before giving it back ...
     lease_duration: timedelta = timedelta(seconds=settings.SENDER_FUNCTION.timeout_s)
+    #: ... or after this long when all its deliveries to the hook had a slot at once (one request's timeout and a
+    #: margin): then a hook far below its limit needs no second write.
+    round_lease: timedelta = timedelta(seconds=REQUEST_TIMEOUT_SECONDS + settings.LEASE_MARGIN_SECONDS)
     namespace_rate_limit: int = settings.DEFAULT_NAMESPACE_RATE_LIMIT
     #: A request may start this long after the batch's sends began; later ones are deferred, so a batch ends within
     #: the function's timeout however slow its hooks (this window plus one request's timeout, plus the writes).

@@ -43,7 +43,16 @@ from hookline.domain.delivery import (
     parse_delivery_message,
     prepare_outgoing,
 )
-from hookline.domain.gate import Gate, GateOutcome, acquired, admit, released, slot_wait
+from hookline.domain.gate import (
+    Gate,
+    GateOutcome,
+    acquired,
+    admit,
+    lease_length,
+    needs_release,
+    released,
+    slot_wait,
+)
 from hookline.domain.hook_state import HookState
 from hookline.domain.hooks import Hook
 from hookline.domain.retry import ParkReason
@@ -145,6 +154,7 @@ class _Slots:
     lease_id: str
     gate: Gate
     slots: int
+    one_round: bool = False  # every delivery had its slot at once: the lease lapses one request timeout later
 
 
 @dataclass
@@ -253,9 +263,10 @@ class DeliverySender:
             admission = admit(gate, hook.concurrency_limit, wanted, now)
             if not admission.slots:
                 return admission.paused_until
-            new = acquired(gate, lease_id, admission.slots, now, now + self.policy.lease_duration)
+            length = lease_length(wanted, admission.slots, self.policy.round_lease, self.policy.lease_duration)
+            new = acquired(gate, lease_id, admission.slots, now, now + length)
             if self.gates.acquire(hook.id, gate, new):
-                return _Slots(lease_id, new, admission.slots)
+                return _Slots(lease_id, new, admission.slots, one_round=wanted <= admission.slots)
             gate = self.gates.get(hook.id)
         return None
 
@@ -268,18 +279,19 @@ class DeliverySender:
             by_hook[attempt.hook.id].append(attempt)
         in_parallel(
             [
-                partial(self._release, hook_id, lease, gate_outcome(by_hook.get(hook_id, []), states, now))
+                partial(self._release, hook_id, lease, gate_outcome(by_hook.get(hook_id, []), states, now), now)
                 for hook_id, lease in leases.items()
             ]
         )
 
-    def _release(self, hook_id: int, lease: _Slots, outcome: tuple[int, GateOutcome]) -> None:
+    def _release(self, hook_id: int, lease: _Slots, outcome: tuple[int, GateOutcome], now: datetime) -> None:
         limit, learnt = outcome
         assert self.gates is not None
+        after = released(lease.gate, lease.lease_id, limit or lease.slots, learnt)
+        if not needs_release(lease.gate, after, limit or lease.slots, now, one_round=lease.one_round):
+            return
         try:
-            self.gates.release(
-                hook_id, lease.lease_id, released(lease.gate, lease.lease_id, limit or lease.slots, learnt)
-            )
+            self.gates.release(hook_id, lease.lease_id, after)
         except Exception:  # the lease lapses by itself; the deliveries are done and must be recorded
             logger.exception("Could not release a hook's concurrency lease", extra={"hook_id": hook_id})
 
