@@ -43,10 +43,17 @@ class BenchConfig:
     neighbours_rate: float = 2.0
     neighbours_quiet_s: float = 15.0
     neighbours_workers: int = 4
+    #: Figure 10: deliveries held behind a disabled hook, sender workers draining them, the receiver's service time
+    #: (ms); how long the gated side may take to drain, and how long the baseline runs at most (seconds).
+    herd_deliveries: int = 5000
+    herd_workers: int = 8
+    herd_service_ms: int = 100
+    herd_timeout_s: float = 900.0
+    herd_baseline_s: float = 180.0
     #: The longest any wait for deliveries may take, in seconds.
     timeout_s: float = 120.0
     #: Which figures to measure (figure 7 needs the runs of figures 1-3, which it makes if they are not chosen).
-    figures: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 11)
+    figures: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 
     def as_dict(self) -> dict[str, Any]:
         return {item.name: getattr(self, item.name) for item in fields(self)}
@@ -60,6 +67,8 @@ QUICK: dict[str, Any] = {
     "growth_events": 5,
     "neighbours_flood": 5_000,
     "neighbours_quiet_s": 8.0,
+    "herd_deliveries": 1000,
+    "herd_baseline_s": 60.0,
 }
 SMOKE = BenchConfig(
     events=2,
@@ -82,6 +91,11 @@ SMOKE = BenchConfig(
     neighbours_rate=5.0,
     neighbours_quiet_s=1.0,
     neighbours_workers=2,
+    herd_deliveries=24,
+    herd_workers=3,
+    herd_service_ms=5,
+    herd_timeout_s=60.0,
+    herd_baseline_s=10.0,
     timeout_s=30.0,
 )
 

@@ -1,6 +1,7 @@
 """The figures, each a value with its target, from measurements taken in one run: issue 6's seven, cold start
-(issue 13's F4) as figure 8, the cost at each volume (issue 13's F3) as figure 9, in bench/volume.py, and noisy
-neighbours (issue 13's F2) as figure 11, in bench/neighbours.py."""
+(issue 13's F4) as figure 8, the cost at each volume (issue 13's F3) as figure 9, in bench/volume.py, the
+thundering herd (issue 13's F1) as figure 10, in bench/herd.py, and noisy neighbours (issue 13's F2) as figure 11, in
+bench/neighbours.py."""
 
 from __future__ import annotations
 
@@ -232,4 +233,29 @@ def cold_start(measured: dict[str, Any]) -> Figure:
         " / ".join(f"{short[m]} <= {targets[m]:.0f}" for m in targets) + " ms",
         all(share <= 1 for share in shares.values()),
         measured,
+    )
+
+
+def _herd_side(side: dict[str, Any]) -> str:
+    drain = (
+        f"drain {side['drain_s']:.0f} s = {side['drain_s'] / side['ideal_s']:.1f} x ideal"
+        if side["drained"]
+        else f"not drained in {side['wall_s']:.0f} s ({side['delivered']}/{side['deliveries']} delivered)"
+    )
+    return f"peak {side['peak_in_flight']} in flight, {side['re_disables']} re-disables, {drain}"
+
+
+def herd(gated: dict[str, Any], baseline: dict[str, Any]) -> Figure:
+    """A disabled hook's backlog released to concurrent senders: the peak in flight at a receiver that fails past
+    ``capacity`` (the value), re-disables and drain time against the ideal, beside the baseline (gate off)."""
+    capacity = gated["capacity"]
+    return Figure(
+        10,
+        "Herd: backlog after recovery",
+        gated["peak_in_flight"],
+        "requests in flight (peak)",
+        f"{_herd_side(gated)}; baseline: {_herd_side(baseline)}",
+        f"peak <= {capacity}, 0 re-disables, drained (ideal {gated['ideal_s']:.0f} s)",
+        gated["peak_in_flight"] <= capacity and gated["re_disables"] == 0 and gated["drained"],
+        {"gated": gated, "baseline": baseline},
     )

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, engine, figures, neighbours, volume
+from bench import coldstart, engine, figures, herd, neighbours, volume
 from bench.config import BenchConfig
 from bench.figures import Figure, RunStats
 from bench.lambdas import lambdas_process, summary_of
@@ -185,6 +185,32 @@ class Bench:
         ]
         return figures.growth(cases)
 
+    # --- figure 10 -------------------------------------------------------------------------------------------
+    def herd(self) -> Figure:
+        """The herd with the concurrency gate, then the baseline without it, on the same receiver."""
+        config, queue_url = self.config, self.stack.environment[settings.DELIVERY_QUEUE.env_var]
+        self.counter.detach()  # the senders' AWS requests are figure 1's business; metering them would load moto
+        self.meter.detach()
+        receiver = herd.LimitedReceiver(settings.PER_HOOK_CONCURRENCY, config.herd_service_ms / 1000).start()
+        sides = {}
+        try:
+            for gated, timeout_s in ((True, config.herd_timeout_s), (False, config.herd_baseline_s)):
+                self.progress(f"      {'gate on' if gated else 'baseline (gate off)'}")
+                sides[gated] = herd.run_herd(
+                    receiver,
+                    lambda: self.stack.client("sqs"),
+                    queue_url,
+                    self._project("herd-gate" if gated else "herd-base"),
+                    gated=gated,
+                    deliveries=config.herd_deliveries,
+                    workers=config.herd_workers,
+                    timeout_s=timeout_s,
+                    progress=self.progress,
+                ).as_dict()
+        finally:
+            receiver.stop()
+        return figures.herd(sides[True], sides[False])
+
     # --- all -------------------------------------------------------------------------------------------------
     def run(self) -> list[Figure]:
         config, started, chosen = self.config, time.monotonic(), set(self.config.figures)
@@ -222,6 +248,13 @@ class Bench:
         if volume.NUMBER in chosen:
             step(f"figure {volume.NUMBER}: cost at each volume, invocations measured at batches of 1 and 10")
             result.append(volume.figure(self))
+        if herd.NUMBER in chosen:
+            step(
+                f"figure {herd.NUMBER}: herd, {config.herd_deliveries} deliveries held, "
+                f"then {config.herd_workers} senders; "
+                f"receiver: {settings.PER_HOOK_CONCURRENCY} at once, {config.herd_service_ms} ms each"
+            )
+            result.append(self.herd())
         if neighbours.NUMBER in chosen:
             step(
                 f"figure {neighbours.NUMBER}: noisy neighbour, {config.neighbours_flood} events at once beside "

@@ -19,12 +19,12 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
 
     saved = json.loads(path.read_text())
     assert path.parent == tmp_path and path.suffix == ".json"
-    assert [figure["number"] for figure in saved["figures"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 11]
+    assert [figure["number"] for figure in saved["figures"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     for figure in saved["figures"]:
         assert isinstance(figure["value"], int | float) and math.isfinite(figure["value"]), figure
         assert figure["value"] > 0 and isinstance(figure["passed"], bool) and figure["target"], figure
     assert any("figure 5" in message for message in messages) and messages[-1].endswith("done")
-    assert len(table(saved["figures"]).splitlines()) == 12
+    assert len(table(saved["figures"]).splitlines()) == 13
 
     figures = {figure["number"]: figure for figure in saved["figures"]}
     requests = figures[1]["details"]
@@ -77,6 +77,12 @@ def test_every_figure_is_measured_saved_and_follows_the_workload(stack: LocalSta
     assert windowed["modelled_max_wait_ms"] == 2000 * SMOKE.volume_latency_window_s
     for (_rate, fan_out, label), row in rows.items():  # a trickle costs more per delivery than a flood
         assert row["usd_per_million"] >= rows[(1000, fan_out, label)]["usd_per_million"] - 1e-9, row
+    herd = figures[10]["details"]  # the backlog behind a recovered hook, with the gate and without, same receiver
+    for side, gated in ((herd["gated"], True), (herd["baseline"], False)):
+        assert side["gated"] is gated and side["deliveries"] == SMOKE.herd_deliveries, side
+        assert side["workers"] == SMOKE.herd_workers and side["sender_invocations"] >= 1, side
+        assert side["first_in_flight"][0] == 1, side  # the probe goes alone
+    assert herd["gated"]["drained"] and herd["gated"]["delivered"] == SMOKE.herd_deliveries, herd["gated"]
     neighbours = figures[11]["details"]  # a flood beside a trickle, with message groups and without, in one run
     for run in (neighbours["fair"], neighbours["baseline"]):
         assert run["a_events"] == SMOKE.neighbours_flood and run["b_events"] >= 1 and run["a_deliveries_per_s"] > 0

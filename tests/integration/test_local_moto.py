@@ -90,6 +90,45 @@ def _answers(endpoint: str) -> list[Any]:
         events.put_events(Entries=[{"Source": "p", "DetailType": "Push Hook", "Detail": detail}])
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
     answers.append(sorted(message["Body"] for message in messages))
+    answers.append(_receipt_handle_answers(sqs))
+    return answers
+
+
+def _receipt_handle_answers(sqs: Any) -> list[Any]:
+    """Receives, visibility changes and deletes by receipt handle (old, current, unknown), with the queue's counts."""
+    url = sqs.create_queue(QueueName="handles")["QueueUrl"]
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(5)])
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+    counts = [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+    ]
+    answers: list[Any] = []
+
+    def state() -> None:
+        answers.append(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=counts)["Attributes"])
+
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3, VisibilityTimeout=30)["Messages"]
+    state()
+    old = first[0]["ReceiptHandle"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=old, VisibilityTimeout=0)  # back on the queue
+    state()
+    again = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=30)["Messages"]
+    answers.append(sorted(message["Body"] for message in again))
+    handles = [first[1]["ReceiptHandle"], old, "unknown-handle"]
+    answers.append(
+        sqs.change_message_visibility_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0} for i, h in enumerate(handles)],
+        ).get("Failed", [])
+    )
+    for batch in ([old], handles):  # a message deleted by an old handle, then again; an unknown handle fails
+        deleted = sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(batch)]
+        )
+        answers.append((sorted(item["Id"] for item in deleted.get("Successful", [])), deleted.get("Failed", [])))
+    state()
     return answers
 
 
@@ -102,7 +141,9 @@ def test_moto_answers_the_same_with_and_without_the_speedups() -> None:
         finally:
             moto.stop()
     assert answers[0] == answers[1]
-    assert answers[1][1] == _ITEM and answers[1][-1] == ['{"ref": "dev"}', '{"ref": "main"}']
+    assert answers[1][1] == _ITEM and answers[1][-2] == ['{"ref": "dev"}', '{"ref": "main"}']
+    handles = answers[1][-1]  # a message made visible again is received again; an unknown handle fails its entry
+    assert "m0" in handles[2] and handles[-2][1][0]["Code"] == "ReceiptHandleIsInvalid", handles
 
 
 def test_memoised_functions_answer_as_before() -> None:
