@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from hookline import settings
@@ -37,7 +36,7 @@ from hookline.domain.hooks import Hook
 from hookline.domain.sending import SenderPolicy
 from hookline.handlers import sender
 from hookline.wiring import delivery_sender, hook_admin
-from infra.local.http_server import LoopbackHTTPServer
+from infra.local.http_server import LoopbackHTTPServer, QuietHandler
 from infra.local.lambda_runtime import SqsPoller
 
 NUMBER = 10
@@ -71,15 +70,9 @@ class LimitedReceiver:
     def start(self) -> LimitedReceiver:
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.read_body()
                 status = receiver.arrive(self.headers.get("X-Gitlab-Event-UUID", ""))
                 time.sleep(receiver.service_s)  # the receiver's own work: its capacity is capacity / service_s
                 receiver.leave()  # before the answer goes out: the sender frees its slot only once it has it

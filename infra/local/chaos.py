@@ -44,7 +44,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -55,7 +54,7 @@ from hookline import settings
 from hookline.clock import CLOCK
 from hookline.domain.delivery import idempotency_key, parse_delivery_message
 from infra.local.child import ROOT, ChildServer, ignore_interrupts
-from infra.local.http_server import LoopbackHTTPServer
+from infra.local.http_server import LoopbackHTTPServer, QuietHandler
 from infra.local.lambda_runtime import SqsPoller
 from infra.local.receiver import wait_until
 from infra.local.stack import LocalStack
@@ -204,15 +203,9 @@ class FaultyReceivers:
         """A server (again on its old port when it was stopped); ``close_connections``: no keep-alive."""
         receivers = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.read_body()
                 key = self.headers.get("Idempotency-Key", "")
                 fault = receivers.choose(self.path, key)
                 if fault is Fault.TRIPWIRE:

@@ -7,12 +7,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
 
-from infra.local.http_server import LoopbackHTTPServer
+from infra.local.http_server import LoopbackHTTPServer, QuietHandler
 
 
 @dataclass
@@ -45,15 +44,10 @@ class Receiver:
     def start(self, port: int = 0, on_request: Callable[[Received], None] | None = None) -> Receiver:
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 arrived = time.monotonic()
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = self.read_body()
                 status = receiver.statuses.get(self.path, 200)
                 extra, reply = receiver.replies.get(self.path, ([], b'{"ok": true}'))
                 self.send_response(status)

@@ -20,6 +20,7 @@ from hookline.domain.gate import Gate, Lease
 from hookline.domain.hook_state import HookState
 from hookline.services.delivery import QueuedTask
 from hookline.wiring import delivery_sender, hook_admin
+from infra.local.http_server import QuietHandler
 from infra.local.receiver import Receiver
 from infra.local.stack import LocalStack
 
@@ -40,14 +41,9 @@ class HoldingReceiver:
     def handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.read_body()
                 with receiver.changed:
                     receiver.in_flight += 1
                     receiver.peak = max(receiver.peak, receiver.in_flight)
