@@ -173,10 +173,12 @@ def test_a_429_pauses_the_hook_for_every_sender_until_its_retry_after(
     assert GateStore().get(hook.id).paused_until == T0 + timedelta(seconds=120)
 
     receiver.statuses["/busy"] = 200
+    neighbour = _hook("gate%2Fpaused-neighbour", receiver.url("/calm"))
     another = _sender(scratch_queue, T0 + timedelta(seconds=60))  # another sender, a minute later
-    held = another.deliver([_queued(hook.id, "ev-while-paused")])
-    assert (held.attempted, held.held_by_gate, held.hooks_at_limit) == (0, 1, 1)
+    held = another.deliver([_queued(hook.id, "ev-while-paused"), _queued(neighbour.id, "ev-calm")])
+    assert (held.attempted, held.succeeded, held.held_by_gate, held.hooks_at_limit) == (1, 1, 1, 1)
     assert len([r for r in receiver.requests if r.path == "/busy"]) == 1
+    assert len([r for r in receiver.requests if r.path == "/calm"]) == 1  # the pause is its hook's alone
 
     after = _sender(scratch_queue, T0 + timedelta(seconds=121)).deliver([_queued(hook.id, "ev-after-pause")])
     assert after.succeeded == 1

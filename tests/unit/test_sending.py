@@ -232,20 +232,18 @@ RECOVERING = hook(failures=4, until=NOW - timedelta(seconds=1))
 @pytest.mark.parametrize(
     ("attempts", "after", "outcome"),
     [
-        ([], HookState(), (0, GateOutcome())),
-        ([_attempt(hook(), 200), _attempt(hook(), 500)], HookState(1), (4, GateOutcome(succeeded=1, failed=1))),
+        ([], HookState(), GateOutcome()),
+        ([_attempt(hook(), 200), _attempt(hook(), 500)], HookState(1), GateOutcome(succeeded=1, failed=1)),
         # Hookline's own failures (a deferred send, a payload it could not read) tell the gate nothing
-        ([_attempt(hook(), None, kind=FailureKind.DEFERRED)], HookState(), (4, GateOutcome())),
-        ([_attempt(RECOVERING, 200)], HookState(), (4, GateOutcome(succeeded=1, recovered=True))),
-        ([_attempt(RECOVERING, 500)], HookState(5, NOW), (4, GateOutcome(failed=1))),
+        ([_attempt(hook(), None, kind=FailureKind.DEFERRED)], HookState(), GateOutcome()),
+        ([_attempt(RECOVERING, 200)], HookState(), GateOutcome(succeeded=1, recovered=True)),
+        ([_attempt(RECOVERING, 500)], HookState(5, NOW), GateOutcome(failed=1)),
         (
             [_attempt(hook(), 429, {"Retry-After": "120"}), _attempt(hook(), 503, {"retry-after": "5"})],
             HookState(2),
-            (4, GateOutcome(failed=2, pause_until=NOW + timedelta(seconds=120))),
+            GateOutcome(failed=2, pause_until=NOW + timedelta(seconds=120)),
         ),
     ],
 )
-def test_what_a_batch_tells_a_hooks_gate(
-    attempts: list[Attempt], after: HookState, outcome: tuple[int, GateOutcome]
-) -> None:
+def test_what_a_batch_tells_a_hooks_gate(attempts: list[Attempt], after: HookState, outcome: GateOutcome) -> None:
     assert gate_outcome(attempts, {7: after}, NOW) == outcome

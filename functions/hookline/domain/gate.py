@@ -55,9 +55,6 @@ class Gate:
         return max(1, min(limit if self.window is None else self.window, limit))
 
 
-OPEN_GATE = Gate()
-
-
 @dataclass(frozen=True)
 class Admission:
     """What a batch may do for one hook: send its deliveries through ``slots`` at once, or (0) hold them until

@@ -189,12 +189,11 @@ def counted_outcomes(attempts: Iterable[Attempt]) -> dict[int, list[bool]]:
     return dict(outcomes)
 
 
-def gate_outcome(attempts: list[Attempt], states: dict[int, HookState], now: datetime) -> tuple[int, GateOutcome]:
-    """What one hook's attempts in a batch tell its concurrency gate, with the hook's limit (0: no attempt): counted
-    successes and failures, whether its probe succeeded (``states``: each hook's state after the batch), and the
-    longest pause a 429 or 503 asked for."""
+def gate_outcome(attempts: list[Attempt], states: dict[int, HookState], now: datetime) -> GateOutcome:
+    """What one hook's attempts in a batch tell its concurrency gate: counted successes and failures, whether its
+    probe succeeded (``states``: each hook's state after the batch), and the longest pause a 429 or 503 asked for."""
     if not attempts:
-        return 0, GateOutcome()
+        return GateOutcome()
     hook = attempts[0].hook
     counted = [a.result for a in attempts if a.result.error_kind not in NOT_THE_HOOKS_FAILURE]
     pauses = [
@@ -208,7 +207,7 @@ def gate_outcome(attempts: list[Attempt], states: dict[int, HookState], now: dat
         is not None
     ]
     after = states.get(hook.id)
-    return hook.concurrency_limit, GateOutcome(
+    return GateOutcome(
         succeeded=sum(result.succeeded for result in counted),
         failed=sum(not result.succeeded for result in counted),
         recovered=recovering(hook.state) and after is not None and after.recent_failures == 0,

@@ -154,6 +154,7 @@ class _Slots:
     lease_id: str
     gate: Gate
     slots: int
+    limit: int  # the hook's concurrency_limit when the lease was taken
     one_round: bool = False  # every delivery had its slot at once: the lease lapses one request timeout later
 
 
@@ -266,7 +267,9 @@ class DeliverySender:
             length = lease_length(wanted, admission.slots, self.policy.round_lease, self.policy.lease_duration)
             new = acquired(gate, lease_id, admission.slots, now, now + length)
             if self.gates.acquire(hook.id, gate, new):
-                return _Slots(lease_id, new, admission.slots, one_round=wanted <= admission.slots)
+                return _Slots(
+                    lease_id, new, admission.slots, hook.concurrency_limit, one_round=wanted <= admission.slots
+                )
             gate = self.gates.get(hook.id)
         return None
 
@@ -284,11 +287,10 @@ class DeliverySender:
             ]
         )
 
-    def _release(self, hook_id: int, lease: _Slots, outcome: tuple[int, GateOutcome], now: datetime) -> None:
-        limit, learnt = outcome
+    def _release(self, hook_id: int, lease: _Slots, learnt: GateOutcome, now: datetime) -> None:
         assert self.gates is not None
-        after = released(lease.gate, lease.lease_id, limit or lease.slots, learnt)
-        if not needs_release(lease.gate, after, limit or lease.slots, now, one_round=lease.one_round):
+        after = released(lease.gate, lease.lease_id, lease.limit, learnt)
+        if not needs_release(lease.gate, after, lease.limit, now, one_round=lease.one_round):
             return
         try:
             self.gates.release(hook_id, lease.lease_id, after)
